@@ -1,0 +1,75 @@
+package lathe.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+/**
+ * The embedded single-node default: one ActorSystem with every role, joined to itself, its data under
+ * {@code --data-dir}. Commands that run "in-process" start one of these and close it when done.
+ */
+public final class EmbeddedNode implements AutoCloseable {
+
+  private final ActorSystem<Void> system;
+  private final Path dataDir;
+
+  private EmbeddedNode(ActorSystem<Void> system, Path dataDir) {
+    this.system = system;
+    this.dataDir = dataDir;
+  }
+
+  public static EmbeddedNode start(Path dataDir) {
+    return start(dataDir, ConfigFactory.empty());
+  }
+
+  /** Starts a node; {@code overrides} win over application.conf and the modules' reference.conf. */
+  public static EmbeddedNode start(Path dataDir, Config overrides) {
+    Path dir = dataDir.toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new UserError("cannot create data directory " + dir + ": " + e.getMessage());
+    }
+    Config config = overrides
+        .withFallback(ConfigFactory.parseMap(Map.of("lathe.data-dir", dir.toString())))
+        .withFallback(ConfigFactory.load());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "lathe", config);
+    Cluster cluster = Cluster.get(system);
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    return new EmbeddedNode(system, dir);
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public Config config() {
+    return system.settings().config();
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // The JVM exits after a command anyway; a slow shutdown must not turn success into failure.
+    }
+  }
+
+  static Duration timeout(Config config, String path) {
+    return config.getDuration(path);
+  }
+}

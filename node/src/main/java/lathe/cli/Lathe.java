@@ -1,0 +1,38 @@
+package lathe.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code lathe} command: one subcommand per job; every one has --help and exits non-zero with one line. */
+@Command(
+    name = "lathe",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "A recording cluster: record media to MP4 and Broadcast WAV, recover, burn discs.",
+    subcommands = {
+        DemoCommand.class,
+        RecordCommand.class,
+        RecoverCommand.class,
+        CommandLine.HelpCommand.class,
+    })
+public final class Lathe implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs a command line and returns its exit code; used by main and by tests that run the CLI in-process. */
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new Lathe());
+    cli.setExecutionExceptionHandler(new OneLineErrors());
+    cli.setParameterExceptionHandler(new OneLineErrors());
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}
