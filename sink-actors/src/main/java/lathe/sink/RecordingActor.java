@@ -1,0 +1,561 @@
+package lathe.sink;
+
+import com.google.protobuf.ByteString;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import lathe.protocol.Container;
+import lathe.protocol.ErrorCode;
+import lathe.protocol.FileInfo;
+import lathe.protocol.FinalizeResult;
+import lathe.protocol.JournalHeader;
+import lathe.protocol.MediaType;
+import lathe.protocol.Metadata;
+import lathe.protocol.RecordingReply;
+import lathe.protocol.Sample;
+import lathe.protocol.SinkError;
+import lathe.protocol.SinkEvent;
+import lathe.protocol.Statistics;
+import lathe.protocol.StreamStatistics;
+import lathe.protocol.StreamSummary;
+import lathe.sink.container.ContainerFormat;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * The file actor of one recording (IMFSinkWriter), a Cluster Sharding entity. It holds the contract's state
+ * machine; each stream is a {@link StreamSinkActor} child and the files belong to a {@link WriterActor} child on
+ * the I/O dispatcher. Finalize fans an end-of-segment marker out to every stream, gathers their answers
+ * ({@link Gather}), and only then has the writer commit the headers and rename the file.
+ */
+public final class RecordingActor extends AbstractBehavior<RecordingActor.Command> {
+
+  public sealed interface Command {}
+
+  /** Commands from the owner: they may cross nodes and are serialized by {@link SinkSerializer}. */
+  public sealed interface External extends Command, SinkMessage {}
+
+  /** MFCreateSinkWriterFromURL: the output path, its container (UNSPECIFIED = by extension), the owner. */
+  public record Create(String path, Container container, Metadata metadata, ActorRef<SinkEvent> owner,
+      ActorRef<RecordingReply> replyTo) implements External {}
+
+  public record AddStream(MediaType mediaType, ActorRef<RecordingReply> replyTo) implements External {}
+
+  public record BeginWriting(ActorRef<RecordingReply> replyTo) implements External {}
+
+  /** No reply: progress is the owner's Ack events, refusals its stream_error events. */
+  public record WriteSample(Sample sample) implements External {}
+
+  public record SendStreamTick(int stream, long time, ActorRef<RecordingReply> replyTo) implements External {}
+
+  public record PlaceMarker(int stream, ByteString context, ActorRef<RecordingReply> replyTo)
+      implements External {}
+
+  /** stream -1 = every stream. */
+  public record NotifyEndOfSegment(int stream, ActorRef<RecordingReply> replyTo) implements External {}
+
+  /** stream -1 = every stream. */
+  public record Flush(int stream, ActorRef<RecordingReply> replyTo) implements External {}
+
+  public record Finalize(ActorRef<RecordingReply> replyTo) implements External {}
+
+  /** stream -1 = every stream. */
+  public record GetStatistics(int stream, ActorRef<RecordingReply> replyTo) implements External {}
+
+  /** Stop writing and leave NAME.part + NAME.journal for recovery. */
+  public record Abort(String reason, ActorRef<RecordingReply> replyTo) implements External {}
+
+  private record WriterReport(WriterActor.Report report) implements Command, LocalMessage {}
+
+  private record Answers(Gather.Gathered gathered) implements Command, LocalMessage {}
+
+  private record CommitDone(WriterActor.Committed committed) implements Command, LocalMessage {}
+
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Recording");
+
+  /** Starts the sharding region of recordings on this node; recordings are never passivated while open. */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system, SinkSettings settings) {
+    return ClusterSharding.get(system).init(
+        Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+            .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+  }
+
+  public static Behavior<Command> create(String name, SinkSettings settings) {
+    return Behaviors.setup(ctx -> new RecordingActor(ctx, name, settings));
+  }
+
+  public enum State { CONFIGURING, OPENING, WRITING, FINALIZING, FINALIZED, FAILED, ABORTED }
+
+  private final String name;
+  private final SinkSettings settings;
+  private State state = State.CONFIGURING;
+  private boolean created;
+  private Path path;
+  private ContainerFormat format;
+  private Metadata metadata = Metadata.getDefaultInstance();
+  private ActorRef<SinkEvent> owner;
+  private final List<MediaType> mediaTypes = new ArrayList<>();
+  private final Map<Integer, ActorRef<StreamSinkActor.Command>> streams = new LinkedHashMap<>();
+  private ActorRef<WriterActor.Command> writer;
+  private ActorRef<RecordingReply> beginReplyTo;
+  private final List<ActorRef<RecordingReply>> finalizeWaiters = new ArrayList<>();
+  private long finalizeStartNanos;
+  private Map<Integer, StreamSinkActor.Answer> segmentSummaries = Map.of();
+  private SinkError failure;
+  private FinalizeResult finalizeResult;
+  private final ActorRef<WriterActor.Report> reportAdapter;
+  private final ActorRef<Gather.Gathered> answersAdapter;
+  private int queries;
+
+  private RecordingActor(ActorContext<Command> ctx, String name, SinkSettings settings) {
+    super(ctx);
+    this.name = name;
+    this.settings = settings;
+    this.reportAdapter = ctx.messageAdapter(WriterActor.Report.class, WriterReport::new);
+    this.answersAdapter = ctx.messageAdapter(Gather.Gathered.class, Answers::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Create.class, this::onCreate)
+        .onMessage(AddStream.class, this::onAddStream)
+        .onMessage(BeginWriting.class, this::onBeginWriting)
+        .onMessage(WriteSample.class, this::onWriteSample)
+        .onMessage(SendStreamTick.class, this::onSendStreamTick)
+        .onMessage(PlaceMarker.class, this::onPlaceMarker)
+        .onMessage(NotifyEndOfSegment.class, this::onNotifyEndOfSegment)
+        .onMessage(Flush.class, this::onFlush)
+        .onMessage(Finalize.class, this::onFinalize)
+        .onMessage(GetStatistics.class, this::onGetStatistics)
+        .onMessage(Abort.class, this::onAbort)
+        .onMessage(WriterReport.class, this::onWriterReport)
+        .onMessage(Answers.class, this::onAnswers)
+        .onMessage(CommitDone.class, this::onCommitDone)
+        .onSignal(PostStop.class, s -> this)
+        .build();
+  }
+
+  // ---- configuring ------------------------------------------------------------------------------------------
+
+  private Behavior<Command> onCreate(Create c) {
+    if (created) {
+      c.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST,
+          "recording " + name + " was already created (for " + path + ")"));
+      return this;
+    }
+    if (c.path() == null || c.path().isBlank()) {
+      c.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "Create needs an output path"));
+      return this;
+    }
+    Path p = Path.of(c.path()).toAbsolutePath().normalize();
+    Container container = c.container() == Container.CONTAINER_UNSPECIFIED ? byExtension(p) : c.container();
+    if (container == null) {
+      c.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "cannot tell the container from the name "
+          + p.getFileName() + "; use .wav (bwf) or .mp4, or name the container"));
+      return this;
+    }
+    ContainerFormat f = settings.formats().get(container);
+    if (f == null) {
+      c.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST,
+          "container " + container.name().toLowerCase(Locale.ROOT) + " is not available on this node"));
+      return this;
+    }
+    created = true;
+    path = p;
+    format = f;
+    metadata = c.metadata() == null ? Metadata.getDefaultInstance() : c.metadata();
+    owner = c.owner();
+    c.replyTo().tell(Replies.DONE);
+    return this;
+  }
+
+  static Container byExtension(Path p) {
+    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (n.endsWith(".wav") || n.endsWith(".bwf") || n.endsWith(".rf64")) {
+      return Container.BWF;
+    }
+    if (n.endsWith(".mp4") || n.endsWith(".m4a") || n.endsWith(".mov") || n.endsWith(".m4v")) {
+      return Container.MP4;
+    }
+    return null;
+  }
+
+  private Behavior<Command> onAddStream(AddStream a) {
+    if (!created) {
+      a.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "Create the recording before AddStream"));
+      return this;
+    }
+    if (state != State.CONFIGURING) {
+      a.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST,
+          "AddStream is only allowed before BeginWriting (recording is " + stateName() + ")"));
+      return this;
+    }
+    String invalid = MediaTypes.check(a.mediaType());
+    if (invalid == null) {
+      invalid = format.refuse(List.copyOf(mediaTypes), MediaTypes.normalize(a.mediaType()));
+    }
+    if (invalid != null) {
+      a.replyTo().tell(Replies.failed(ErrorCode.INVALID_MEDIA_TYPE, invalid));
+      return this;
+    }
+    mediaTypes.add(MediaTypes.normalize(a.mediaType()));
+    a.replyTo().tell(RecordingReply.newBuilder().setStreamAdded(mediaTypes.size() - 1).build());
+    return this;
+  }
+
+  private Behavior<Command> onBeginWriting(BeginWriting b) {
+    if (!created || state != State.CONFIGURING) {
+      b.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, created
+          ? "BeginWriting was already called (recording is " + stateName() + ")"
+          : "Create the recording before BeginWriting"));
+      return this;
+    }
+    if (mediaTypes.isEmpty()) {
+      b.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "add at least one stream before BeginWriting"));
+      return this;
+    }
+    JournalHeader header = JournalHeader.newBuilder()
+        .setPath(path.toString())
+        .setContainer(format.container())
+        .addAllStreams(mediaTypes)
+        .setMetadata(metadata)
+        .setCreatedEpochMillis(System.currentTimeMillis())
+        .build();
+    writer = getContext().spawn(
+        WriterActor.create(path, format, header, settings.durability(), reportAdapter),
+        "writer", DispatcherSelector.fromConfig(settings.ioDispatcher()));
+    state = State.OPENING;
+    beginReplyTo = b.replyTo();
+    return this;
+  }
+
+  private Behavior<Command> onWriterReport(WriterReport r) {
+    if (r.report() instanceof WriterActor.Opened) {
+      for (int i = 0; i < mediaTypes.size(); i++) {
+        streams.put(i, getContext().spawn(
+            StreamSinkActor.create(i, mediaTypes.get(i), owner, writer, settings), "stream-" + i));
+      }
+      state = State.WRITING;
+      beginReplyTo.tell(Replies.DONE);
+      beginReplyTo = null;
+    } else if (r.report() instanceof WriterActor.Failed f) {
+      if (state == State.OPENING) {
+        // Nothing was written: the owner may Abort, or fix the cause and try BeginWriting again.
+        state = State.CONFIGURING;
+        getContext().stop(writer);
+        writer = null;
+        beginReplyTo.tell(Replies.failed(f.error()));
+        beginReplyTo = null;
+      } else if (state == State.WRITING || state == State.FINALIZING) {
+        failure = f.error();
+        event(SinkEvent.newBuilder().setFileWriteError(failure).build());
+        if (state == State.FINALIZING) {
+          finish(failed(failure));
+        }
+        state = State.FAILED;
+      }
+    }
+    return this;
+  }
+
+  // ---- writing ----------------------------------------------------------------------------------------------
+
+  private Behavior<Command> onWriteSample(WriteSample w) {
+    Sample s = w.sample();
+    if (state == State.WRITING) {
+      ActorRef<StreamSinkActor.Command> stream = streams.get(s.getStream());
+      if (stream == null) {
+        event(Replies.streamError(Replies.error(ErrorCode.INVALID_STREAM_NUMBER, s.getStream(), s.getSeq(),
+            "no stream " + s.getStream() + " (the recording has " + streams.size() + ")")));
+      } else {
+        stream.tell(new StreamSinkActor.Write(s));
+      }
+    } else if (state == State.FAILED && failure != null) {
+      event(Replies.streamError(Replies.error(failure.getCode(), s.getStream(), s.getSeq(), failure.getMessage())));
+    } else {
+      event(Replies.streamError(Replies.error(ErrorCode.INVALID_REQUEST, s.getStream(), s.getSeq(),
+          "WriteSample is refused while the recording is " + stateName()
+              + (state == State.CONFIGURING || state == State.OPENING ? " (call BeginWriting first)" : ""))));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSendStreamTick(SendStreamTick t) {
+    ActorRef<StreamSinkActor.Command> stream = writingStream("SendStreamTick", t.stream(), t.replyTo());
+    if (stream != null) {
+      stream.tell(new StreamSinkActor.Tick(t.time(), t.replyTo()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPlaceMarker(PlaceMarker m) {
+    ActorRef<StreamSinkActor.Command> stream = writingStream("PlaceMarker", m.stream(), m.replyTo());
+    if (stream != null) {
+      stream.tell(new StreamSinkActor.Marker(m.context(), m.replyTo()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onNotifyEndOfSegment(NotifyEndOfSegment n) {
+    if (n.stream() == -1 && checkWriting("NotifyEndOfSegment", n.replyTo())) {
+      // The streams need not confirm one by one: they are local children and handle it before later messages.
+      streams.values().forEach(s -> s.tell(new StreamSinkActor.EndStream(getContext().getSystem().ignoreRef())));
+      n.replyTo().tell(Replies.DONE);
+    } else if (n.stream() != -1) {
+      ActorRef<StreamSinkActor.Command> stream = writingStream("NotifyEndOfSegment", n.stream(), n.replyTo());
+      if (stream != null) {
+        stream.tell(new StreamSinkActor.EndStream(n.replyTo()));
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFlush(Flush f) {
+    if (f.stream() == -1) {
+      if (checkWriting("Flush", f.replyTo())) {
+        ask(streams, StreamSinkActor.Flush::new, f);
+      }
+    } else if (writingStream("Flush", f.stream(), f.replyTo()) != null) {
+      ask(Map.of(f.stream(), streams.get(f.stream())), StreamSinkActor.Flush::new, f);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetStatistics(GetStatistics g) {
+    if (g.stream() != -1 && (g.stream() < 0 || g.stream() >= mediaTypes.size())) {
+      g.replyTo().tell(Replies.failed(ErrorCode.INVALID_STREAM_NUMBER, "no stream " + g.stream()));
+      return this;
+    }
+    Map<Integer, ActorRef<StreamSinkActor.Command>> targets = new LinkedHashMap<>();
+    streams.forEach((i, ref) -> {
+      if (g.stream() == -1 || g.stream() == i) {
+        targets.put(i, ref);
+      }
+    });
+    if (targets.isEmpty()) {
+      // Before BeginWriting (or after the streams are gone) there is nothing to count but the streams.
+      Statistics.Builder stats = Statistics.newBuilder().setState(stateName());
+      for (int i = 0; i < mediaTypes.size(); i++) {
+        if (g.stream() == -1 || g.stream() == i) {
+          stats.addStreams(statisticsAfterTheEnd(i));
+        }
+      }
+      g.replyTo().tell(RecordingReply.newBuilder().setStatistics(stats).build());
+      return this;
+    }
+    ask(targets, StreamSinkActor.GetStats::new, g);
+    return this;
+  }
+
+  private StreamStatistics statisticsAfterTheEnd(int i) {
+    StreamStatistics.Builder s = StreamStatistics.newBuilder().setStream(i).setDurableSeq(-1);
+    if (segmentSummaries.get(i) instanceof StreamSinkActor.SegmentEnded e) {
+      s.setWritten(e.summary().getSamples()).setWrittenBytes(e.summary().getBytes()).setEnded(true);
+    }
+    return s.build();
+  }
+
+  private void ask(Map<Integer, ActorRef<StreamSinkActor.Command>> targets,
+      java.util.function.Function<ActorRef<StreamSinkActor.Answer>, StreamSinkActor.Command> question,
+      Object tag) {
+    java.time.Duration timeout = tag instanceof Finalize ? settings.finalizeTimeout() : settings.statisticsTimeout();
+    getContext().spawn(Gather.create(Map.copyOf(targets), question, timeout, tag, answersAdapter),
+        "query-" + (++queries));
+  }
+
+  // ---- finalize ---------------------------------------------------------------------------------------------
+
+  private Behavior<Command> onFinalize(Finalize f) {
+    switch (state) {
+      case WRITING -> {
+        state = State.FINALIZING;
+        finalizeStartNanos = System.nanoTime();
+        finalizeWaiters.add(f.replyTo());
+        ask(streams, StreamSinkActor.EndOfSegment::new, f);
+      }
+      case FINALIZING -> finalizeWaiters.add(f.replyTo());
+      case FINALIZED, ABORTED -> f.replyTo().tell(Replies.finalized(finalizeResult));
+      case FAILED -> {
+        if (finalizeResult == null) {
+          finalizeResult = failed(failure);
+        }
+        f.replyTo().tell(Replies.finalized(finalizeResult));
+      }
+      default -> f.replyTo().tell(Replies.failed(ErrorCode.INVALID_STATE,
+          "Finalize needs a recording that is writing; this one is " + stateName() + " (call BeginWriting first)"));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onAnswers(Answers a) {
+    Gather.Gathered g = a.gathered();
+    if (g.tag() instanceof Finalize) {
+      onSegmentsEnded(g);
+    } else if (g.tag() instanceof Flush f) {
+      long dropped = 0;
+      for (StreamSinkActor.Answer answer : g.answers().values()) {
+        dropped += ((StreamSinkActor.Flushed) answer).dropped();
+      }
+      f.replyTo().tell(RecordingReply.newBuilder().setFlushed(dropped).build());
+    } else if (g.tag() instanceof GetStatistics s) {
+      Statistics.Builder stats = Statistics.newBuilder().setState(stateName());
+      g.answers().values().stream()
+          .map(x -> ((StreamSinkActor.Stats) x).statistics())
+          .sorted(java.util.Comparator.comparingInt(StreamStatistics::getStream))
+          .forEach(stats::addStreams);
+      s.replyTo().tell(RecordingReply.newBuilder().setStatistics(stats).build());
+    }
+    return this;
+  }
+
+  private void onSegmentsEnded(Gather.Gathered g) {
+    if (state != State.FINALIZING) {
+      return; // a write error already failed this Finalize
+    }
+    if (!g.missing().isEmpty()) {
+      failure = Replies.error(ErrorCode.FINALIZE_TIMEOUT, "stream(s) " + g.missing()
+          + " did not end their segment within " + settings.finalizeTimeout().toMillis() + " ms; "
+          + WriterActor.partOf(path) + " stays recoverable with `lathe recover`");
+      state = State.FAILED;
+      stopChildren();
+      finish(failed(failure));
+      return;
+    }
+    for (StreamSinkActor.Answer answer : g.answers().values()) {
+      SinkError e = ((StreamSinkActor.SegmentEnded) answer).error();
+      if (e != null) {
+        failure = e;
+        state = State.FAILED;
+        stopChildren();
+        finish(failed(e));
+        return;
+      }
+    }
+    segmentSummaries = g.answers();
+    ActorRef<WriterActor.Committed> adapter =
+        getContext().messageAdapter(WriterActor.Committed.class, CommitDone::new);
+    writer.tell(new WriterActor.Commit(adapter));
+  }
+
+  private Behavior<Command> onCommitDone(CommitDone c) {
+    WriterActor.Committed done = c.committed();
+    if (state != State.FINALIZING) {
+      return this;
+    }
+    if (done.error() != null) {
+      failure = done.error();
+      state = State.FAILED;
+      event(SinkEvent.newBuilder().setFileWriteError(failure).build());
+      stopChildren();
+      finish(failed(failure));
+      return this;
+    }
+    FileInfo.Builder info = FileInfo.newBuilder()
+        .setPath(done.path().toString())
+        .setContainer(format.container())
+        .setBytes(done.bytes())
+        .setFinalizeMillis((System.nanoTime() - finalizeStartNanos) / 1_000_000);
+    double seconds = 0;
+    for (int i = 0; i < mediaTypes.size(); i++) {
+      StreamSummary s = ((StreamSinkActor.SegmentEnded) segmentSummaries.get(i)).summary();
+      info.addStreams(s);
+      seconds = Math.max(seconds, s.getTimescale() == 0 ? 0 : (double) s.getDuration() / s.getTimescale());
+    }
+    info.setDurationSeconds(seconds);
+    state = State.FINALIZED;
+    stopChildren();
+    finish(FinalizeResult.newBuilder().setOk(true).setFile(info).build());
+    return this;
+  }
+
+  private void finish(FinalizeResult result) {
+    finalizeResult = result;
+    finalizeWaiters.forEach(w -> w.tell(Replies.finalized(result)));
+    finalizeWaiters.clear();
+    event(SinkEvent.newBuilder().setFinalized(result).build());
+  }
+
+  private static FinalizeResult failed(SinkError error) {
+    return FinalizeResult.newBuilder().setOk(false).setError(error).build();
+  }
+
+  private Behavior<Command> onAbort(Abort a) {
+    if (state == State.FINALIZED || state == State.ABORTED) {
+      a.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "recording is already " + stateName()));
+      return this;
+    }
+    SinkError error = Replies.error(ErrorCode.ABORTED, "recording aborted"
+        + (a.reason().isBlank() ? "" : ": " + a.reason())
+        + (writer == null ? "" : "; " + WriterActor.partOf(path) + " stays recoverable with `lathe recover`"));
+    boolean finalizing = state == State.FINALIZING;
+    state = State.ABORTED;
+    stopChildren();
+    if (finalizing) {
+      finish(failed(error));
+    } else {
+      finalizeResult = failed(error);
+    }
+    a.replyTo().tell(Replies.DONE);
+    return this;
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------------
+
+  private boolean checkWriting(String op, ActorRef<RecordingReply> replyTo) {
+    if (state == State.WRITING) {
+      return true;
+    }
+    replyTo.tell(Replies.failed(ErrorCode.INVALID_REQUEST, op + " is refused while the recording is " + stateName()
+        + (state == State.CONFIGURING ? " (call BeginWriting first)" : "")));
+    return false;
+  }
+
+  private ActorRef<StreamSinkActor.Command> writingStream(String op, int index,
+      ActorRef<RecordingReply> replyTo) {
+    if (!checkWriting(op, replyTo)) {
+      return null;
+    }
+    ActorRef<StreamSinkActor.Command> stream = streams.get(index);
+    if (stream == null) {
+      replyTo.tell(Replies.failed(ErrorCode.INVALID_STREAM_NUMBER,
+          "no stream " + index + " (the recording has " + streams.size() + ")"));
+    }
+    return stream;
+  }
+
+  /** The writer closes its files on stop, leaving NAME.part and NAME.journal unless it committed them. */
+  private void stopChildren() {
+    streams.values().forEach(getContext()::stop);
+    streams.clear();
+    if (writer != null && state != State.FINALIZED) {
+      getContext().stop(writer);
+    }
+    writer = null;
+  }
+
+  private String stateName() {
+    return state.name().toLowerCase(Locale.ROOT);
+  }
+
+  private void event(SinkEvent e) {
+    if (owner != null) {
+      owner.tell(e);
+    }
+  }
+}

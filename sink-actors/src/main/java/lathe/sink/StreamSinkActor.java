@@ -1,0 +1,321 @@
+package lathe.sink;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import lathe.protocol.Ack;
+import lathe.protocol.ErrorCode;
+import lathe.protocol.MarkerReached;
+import lathe.protocol.MediaType;
+import lathe.protocol.RecordingReply;
+import lathe.protocol.Sample;
+import lathe.protocol.SinkError;
+import lathe.protocol.SinkEvent;
+import lathe.protocol.StreamStatistics;
+import lathe.protocol.StreamSummary;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * One stream of a recording (IMFStreamSink). Checks each sample (sequence, decoding time, size), stages it, and
+ * hands the staged samples to the file's writer one batch at a time; when a batch is durable it acknowledges the
+ * owner and fires the markers placed behind it. Memory is the staged queue only: nothing grows with the
+ * recording's length.
+ */
+public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Command> {
+
+  public sealed interface Command extends LocalMessage {}
+
+  public record Write(Sample sample) implements Command {}
+
+  public record Tick(long time, ActorRef<RecordingReply> replyTo) implements Command {}
+
+  public record Marker(ByteString context, ActorRef<RecordingReply> replyTo) implements Command {}
+
+  /** NotifyEndOfSegment from the owner: later samples are refused. */
+  public record EndStream(ActorRef<RecordingReply> replyTo) implements Command {}
+
+  /** Drop staged samples not yet handed to the writer. */
+  public record Flush(ActorRef<Answer> replyTo) implements Command {}
+
+  public record GetStats(ActorRef<Answer> replyTo) implements Command {}
+
+  /** Finalize's end-of-segment marker: answer once every accepted sample is durable. */
+  public record EndOfSegment(ActorRef<Answer> replyTo) implements Command {}
+
+  public record BatchDurable(int stream, long lastSeq, int samples, long bytes, List<byte[]> markers)
+      implements Command {}
+
+  public record BatchFailed(SinkError error) implements Command {}
+
+  /** What a stream answers to a gathered request. */
+  public interface Answer extends LocalMessage {
+    int stream();
+  }
+
+  public record SegmentEnded(int stream, StreamSummary summary, SinkError error) implements Answer {}
+
+  public record Flushed(int stream, long dropped) implements Answer {}
+
+  public record Stats(int stream, StreamStatistics statistics) implements Answer {}
+
+  public static Behavior<Command> create(int index, MediaType mediaType, ActorRef<SinkEvent> owner,
+      ActorRef<WriterActor.Command> writer, SinkSettings settings) {
+    return Behaviors.setup(ctx -> new StreamSinkActor(ctx, index, mediaType, owner, writer, settings));
+  }
+
+  private final int index;
+  private final MediaType mediaType;
+  private final ActorRef<SinkEvent> owner;
+  private final ActorRef<WriterActor.Command> writer;
+  private final SinkSettings settings;
+  private final long startNanos = System.nanoTime();
+
+  private final ArrayDeque<WriterActor.Item> staged = new ArrayDeque<>();
+  private long stagedBytes;
+  private boolean inFlight;
+  private boolean ended;
+  private boolean discontinuityNext;
+  private ActorRef<Answer> segmentEndReplyTo;
+  private SinkError failure;
+
+  private long received;
+  private long written;
+  private long writtenBytes;
+  private long dropped;
+  private long duplicates;
+  private long lastSeq = -1;
+  private long durableSeq = -1;
+  private long lastPts;
+  private long lastDts = Long.MIN_VALUE;
+  private long durationSum;
+
+  private StreamSinkActor(ActorContext<Command> ctx, int index, MediaType mediaType, ActorRef<SinkEvent> owner,
+      ActorRef<WriterActor.Command> writer, SinkSettings settings) {
+    super(ctx);
+    this.index = index;
+    this.mediaType = mediaType;
+    this.owner = owner;
+    this.writer = writer;
+    this.settings = settings;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Write.class, this::onWrite)
+        .onMessage(Tick.class, this::onTick)
+        .onMessage(Marker.class, this::onMarker)
+        .onMessage(EndStream.class, this::onEndStream)
+        .onMessage(Flush.class, this::onFlush)
+        .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(EndOfSegment.class, this::onEndOfSegment)
+        .onMessage(BatchDurable.class, this::onBatchDurable)
+        .onMessage(BatchFailed.class, this::onBatchFailed)
+        .build();
+  }
+
+  private Behavior<Command> onWrite(Write w) {
+    Sample s = w.sample();
+    if (ended) {
+      return refuse(s, ErrorCode.INVALID_REQUEST,
+          "stream " + index + " has ended (end of segment); sample " + s.getSeq() + " was not written");
+    }
+    if (failure != null) {
+      return refuse(s, failure.getCode(), failure.getMessage());
+    }
+    if (s.getSeq() <= lastSeq) {
+      // A producer resending after a lost connection: acknowledge, never write twice.
+      duplicates++;
+      if (s.getSeq() <= durableSeq) {
+        event(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(index).setSeq(durableSeq)).build());
+      }
+      return this;
+    }
+    if (s.getData().size() > settings.maxSampleBytes()) {
+      return refuse(s, ErrorCode.SAMPLE_TOO_LARGE, "sample " + s.getSeq() + " of stream " + index + " has "
+          + s.getData().size() + " bytes; the limit is " + settings.maxSampleBytes() + " (lathe.sink.max-sample-bytes)");
+    }
+    if (s.getDts() < lastDts) {
+      return refuse(s, ErrorCode.TIMESTAMP_OUT_OF_ORDER, "sample " + s.getSeq() + " of stream " + index
+          + " has dts " + s.getDts() + " before the previous sample's " + lastDts + "; decoding times may not go back");
+    }
+    if (s.getDuration() < 0) {
+      return refuse(s, ErrorCode.INVALID_REQUEST, "sample " + s.getSeq() + " of stream " + index
+          + " has a negative duration");
+    }
+    Sample sample = s;
+    if (sample.getStream() != index || (discontinuityNext && !sample.getDiscontinuity())) {
+      sample = sample.toBuilder().setStream(index).setDiscontinuity(sample.getDiscontinuity() || discontinuityNext)
+          .build();
+    }
+    discontinuityNext = false;
+    received++;
+    lastSeq = sample.getSeq();
+    lastDts = sample.getDts();
+    lastPts = sample.getPts();
+    staged.add(new WriterActor.SampleItem(sample));
+    stagedBytes += sample.getData().size();
+    pump();
+    return this;
+  }
+
+  private Behavior<Command> refuse(Sample s, ErrorCode code, String message) {
+    event(Replies.streamError(Replies.error(code, index, s.getSeq(), message)));
+    return this;
+  }
+
+  private Behavior<Command> onTick(Tick t) {
+    if (ended) {
+      t.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "stream " + index + " has ended"));
+      return this;
+    }
+    discontinuityNext = true;
+    staged.add(new WriterActor.TickItem(t.time()));
+    pump();
+    t.replyTo().tell(Replies.DONE);
+    return this;
+  }
+
+  private Behavior<Command> onMarker(Marker m) {
+    if (ended) {
+      m.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "stream " + index + " has ended"));
+      return this;
+    }
+    staged.add(new WriterActor.MarkerItem(m.context().toByteArray()));
+    pump();
+    m.replyTo().tell(Replies.DONE);
+    return this;
+  }
+
+  private Behavior<Command> onEndStream(EndStream e) {
+    ended = true;
+    e.replyTo().tell(Replies.DONE);
+    return this;
+  }
+
+  private Behavior<Command> onFlush(Flush f) {
+    long n = 0;
+    List<WriterActor.Item> keep = new ArrayList<>();
+    for (WriterActor.Item item : staged) {
+      if (item instanceof WriterActor.SampleItem s) {
+        n++;
+        stagedBytes -= s.sample().getData().size();
+      } else {
+        keep.add(item);
+      }
+    }
+    staged.clear();
+    staged.addAll(keep);
+    dropped += n;
+    f.replyTo().tell(new Flushed(index, n));
+    pump();
+    return this;
+  }
+
+  private Behavior<Command> onGetStats(GetStats g) {
+    g.replyTo().tell(new Stats(index, statistics()));
+    return this;
+  }
+
+  private Behavior<Command> onEndOfSegment(EndOfSegment e) {
+    ended = true;
+    segmentEndReplyTo = e.replyTo();
+    maybeSegmentEnded();
+    return this;
+  }
+
+  private Behavior<Command> onBatchDurable(BatchDurable d) {
+    inFlight = false;
+    if (d.samples() > 0) {
+      written += d.samples();
+      writtenBytes += d.bytes();
+      durableSeq = d.lastSeq();
+      event(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(index).setSeq(durableSeq)).build());
+    }
+    for (byte[] context : d.markers()) {
+      event(SinkEvent.newBuilder().setMarker(
+          MarkerReached.newBuilder().setStream(index).setContext(ByteString.copyFrom(context))).build());
+    }
+    pump();
+    maybeSegmentEnded();
+    return this;
+  }
+
+  private Behavior<Command> onBatchFailed(BatchFailed f) {
+    inFlight = false;
+    failure = f.error();
+    for (WriterActor.Item item : staged) {
+      if (item instanceof WriterActor.SampleItem) {
+        dropped++;
+      }
+    }
+    staged.clear();
+    stagedBytes = 0;
+    maybeSegmentEnded();
+    return this;
+  }
+
+  /** Hands the next batch to the writer; one batch per stream is in flight at a time. */
+  private void pump() {
+    if (inFlight || staged.isEmpty() || failure != null) {
+      return;
+    }
+    List<WriterActor.Item> batch = new ArrayList<>();
+    long bytes = 0;
+    while (!staged.isEmpty() && (batch.isEmpty() || bytes < settings.batchBytes())) {
+      WriterActor.Item item = staged.poll();
+      if (item instanceof WriterActor.SampleItem s) {
+        long size = s.sample().getData().size();
+        bytes += size;
+        stagedBytes -= size;
+        durationSum += s.sample().getDuration();
+      }
+      batch.add(item);
+    }
+    inFlight = true;
+    writer.tell(new WriterActor.Append(index, List.copyOf(batch), getContext().getSelf()));
+  }
+
+  private void maybeSegmentEnded() {
+    if (segmentEndReplyTo == null || inFlight || (!staged.isEmpty() && failure == null)) {
+      return;
+    }
+    StreamSummary summary = StreamSummary.newBuilder()
+        .setStream(index).setCodec(mediaType.getCodec()).setSamples(written).setBytes(writtenBytes)
+        .setDuration(durationSum).setTimescale(mediaType.getTimescale()).build();
+    segmentEndReplyTo.tell(new SegmentEnded(index, summary, failure));
+    segmentEndReplyTo = null;
+  }
+
+  private StreamStatistics statistics() {
+    double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+    return StreamStatistics.newBuilder()
+        .setStream(index)
+        .setReceived(received)
+        .setWritten(written)
+        .setDurable(settings.durability() == lathe.protocol.Durability.FSYNC ? written : 0)
+        .setDropped(dropped)
+        .setDuplicates(duplicates)
+        .setQueuedBytes(stagedBytes)
+        .setWrittenBytes(writtenBytes)
+        .setLastPts(lastPts)
+        .setLastDts(lastDts == Long.MIN_VALUE ? 0 : lastDts)
+        .setDurableSeq(durableSeq)
+        .setSamplesPerSecond(written / seconds)
+        .setBytesPerSecond(writtenBytes / seconds)
+        .setEnded(ended)
+        .build();
+  }
+
+  private void event(SinkEvent e) {
+    if (owner != null) {
+      owner.tell(e);
+    }
+  }
+}

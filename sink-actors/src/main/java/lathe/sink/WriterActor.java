@@ -1,0 +1,295 @@
+package lathe.sink;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import lathe.protocol.Durability;
+import lathe.protocol.ErrorCode;
+import lathe.protocol.JournalHeader;
+import lathe.protocol.Sample;
+import lathe.protocol.SinkError;
+import lathe.sink.container.ContainerFormat;
+import lathe.sink.container.ContainerWriter;
+import lathe.sink.container.SampleRecord;
+import lathe.sink.journal.JournalReader;
+import lathe.sink.journal.JournalWriter;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Owns a recording's files: {@code NAME.part} (the container) and {@code NAME.journal}. Runs on the I/O
+ * dispatcher. Batches from the stream actors are written as they come; a {@link Sync} queued behind them makes
+ * one group commit (checkpoint, fsync data, fsync journal) for every batch that arrived meanwhile, and only then
+ * are the batches reported durable.
+ */
+public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
+
+  public sealed interface Command extends LocalMessage {}
+
+  /** One item of a stream's batch, in the stream's order. */
+  public sealed interface Item {}
+
+  public record SampleItem(Sample sample) implements Item {}
+
+  public record MarkerItem(byte[] context) implements Item {}
+
+  public record TickItem(long time) implements Item {}
+
+  public record Append(int stream, List<Item> items, ActorRef<StreamSinkActor.Command> replyTo)
+      implements Command {}
+
+  /** Write final headers, fsync, rename NAME.part to NAME, remove the journal. */
+  public record Commit(ActorRef<Committed> replyTo) implements Command {}
+
+  public record Committed(Path path, long bytes, SinkError error) implements LocalMessage {}
+
+  private enum Sync implements Command { INSTANCE }
+
+  /** Sent to the parent when the file is open, or could not be opened / written. */
+  public sealed interface Report extends LocalMessage {}
+
+  public record Opened() implements Report {}
+
+  public record Failed(SinkError error) implements Report {}
+
+  public static Behavior<Command> create(
+      Path target, ContainerFormat format, JournalHeader header, Durability durability,
+      ActorRef<Report> parent) {
+    return Behaviors.setup(ctx -> new WriterActor(ctx, target, format, header, durability, parent));
+  }
+
+  public static Path partOf(Path target) {
+    return target.resolveSibling(target.getFileName() + ".part");
+  }
+
+  public static Path journalOf(Path target) {
+    return target.resolveSibling(target.getFileName() + ".journal");
+  }
+
+  private final Path target;
+  private final Path part;
+  private final Path journalPath;
+  private final Durability durability;
+  private final ActorRef<Report> parent;
+  private FileChannel channel;
+  private ContainerWriter writer;
+  private JournalWriter journal;
+  private SinkError failure;
+  private boolean syncQueued;
+  private final Map<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable> pending =
+      new LinkedHashMap<>();
+
+  private WriterActor(ActorContext<Command> ctx, Path target, ContainerFormat format, JournalHeader header,
+      Durability durability, ActorRef<Report> parent) {
+    super(ctx);
+    this.target = target;
+    this.part = partOf(target);
+    this.journalPath = journalOf(target);
+    this.durability = durability;
+    this.parent = parent;
+    open(format, header);
+  }
+
+  private void open(ContainerFormat format, JournalHeader header) {
+    try {
+      if (Files.exists(target)) {
+        throw new FileAlreadyExistsException(target + " already exists (finalized files are never rewritten)");
+      }
+      if (Files.exists(part) || Files.exists(journalPath)) {
+        throw new FileAlreadyExistsException(
+            part + " exists: an earlier recording was not finalized; run `lathe recover " + part + "` first");
+      }
+      channel = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+          StandardOpenOption.WRITE);
+      writer = format.create(channel, header.getStreamsList(), header.getMetadata());
+      journal = JournalWriter.create(journalPath, header);
+      commitToDisk();
+      fsyncDirectory(target);
+      parent.tell(new Opened());
+    } catch (IOException | RuntimeException e) {
+      failure = Replies.error(ErrorCode.FILE_WRITE, "cannot create " + part + ": " + describe(e));
+      closeQuietly();
+      parent.tell(new Failed(failure));
+    }
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Append.class, this::onAppend)
+        .onMessageEquals(Sync.INSTANCE, this::onSync)
+        .onMessage(Commit.class, this::onCommit)
+        .onSignal(PostStop.class, s -> {
+          closeQuietly();
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onAppend(Append a) {
+    if (failure != null) {
+      a.replyTo().tell(new StreamSinkActor.BatchFailed(failure));
+      return this;
+    }
+    StreamSinkActor.BatchDurable done = pending.getOrDefault(a.replyTo(),
+        new StreamSinkActor.BatchDurable(a.stream(), -1, 0, 0, List.of()));
+    long lastSeq = done.lastSeq();
+    int samples = done.samples();
+    long bytes = done.bytes();
+    List<byte[]> markers = new ArrayList<>(done.markers());
+    try {
+      for (Item item : a.items()) {
+        if (item instanceof SampleItem si) {
+          Sample s = si.sample();
+          SampleRecord rec = new SampleRecord(a.stream(), s.getSeq(), s.getPts(), s.getDts(), s.getDuration(),
+              s.getKey(), s.getDiscontinuity(), s.getData().size(), -1);
+          long offset = writer.append(rec, s.getData().asReadOnlyByteBuffer());
+          journal.appendSample(new SampleRecord(rec.stream(), rec.seq(), rec.pts(), rec.dts(), rec.duration(),
+              rec.key(), rec.discontinuity(), rec.size(), offset));
+          lastSeq = s.getSeq();
+          samples++;
+          bytes += rec.size();
+        } else if (item instanceof MarkerItem m) {
+          journal.appendMarker(a.stream(), m.context());
+          markers.add(m.context());
+        } else if (item instanceof TickItem t) {
+          journal.appendTick(a.stream(), t.time());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      fail(e);
+      a.replyTo().tell(new StreamSinkActor.BatchFailed(failure));
+      return this;
+    }
+    pending.put(a.replyTo(), new StreamSinkActor.BatchDurable(a.stream(), lastSeq, samples, bytes, markers));
+    if (!syncQueued) {
+      syncQueued = true;
+      getContext().getSelf().tell(Sync.INSTANCE);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSync() {
+    syncQueued = false;
+    if (pending.isEmpty() || failure != null) {
+      return this;
+    }
+    try {
+      commitToDisk();
+    } catch (IOException | RuntimeException e) {
+      fail(e);
+      pending.keySet().forEach(stream -> stream.tell(new StreamSinkActor.BatchFailed(failure)));
+      pending.clear();
+      return this;
+    }
+    pending.forEach(ActorRef::tell);
+    pending.clear();
+    return this;
+  }
+
+  /** Container first, then the journal that points into it: a journaled sample's bytes are always durable. */
+  private void commitToDisk() throws IOException {
+    writer.checkpoint();
+    if (durability == Durability.OS) {
+      journal.flush();
+    } else {
+      channel.force(false);
+      journal.force();
+    }
+  }
+
+  private Behavior<Command> onCommit(Commit c) {
+    onSync();
+    if (failure != null) {
+      c.replyTo().tell(new Committed(target, 0, failure));
+      return Behaviors.stopped();
+    }
+    try {
+      journal.force();
+      JournalReader table = JournalReader.open(journalPath);
+      writer.finish(table.samples());
+      channel.force(true);
+      long bytes = channel.size();
+      writer.close();
+      channel.close();
+      journal.close();
+      moveIntoPlace(part, target);
+      Files.deleteIfExists(journalPath);
+      fsyncDirectory(target);
+      c.replyTo().tell(new Committed(target, bytes, null));
+    } catch (IOException | RuntimeException e) {
+      fail(e);
+      c.replyTo().tell(new Committed(target, 0, failure));
+    }
+    return Behaviors.stopped();
+  }
+
+  private void fail(Exception e) {
+    if (failure == null) {
+      failure = Replies.error(ErrorCode.FILE_WRITE,
+          "writing " + part + " failed: " + describe(e) + "; the recording stays recoverable with `lathe recover`");
+      getContext().getLog().error("recording {}: {}", target, failure.getMessage());
+      parent.tell(new Failed(failure));
+    }
+  }
+
+  /** Atomic rename; never replaces an existing file. */
+  static void moveIntoPlace(Path from, Path to) throws IOException {
+    if (Files.exists(to)) {
+      throw new FileAlreadyExistsException(to.toString());
+    }
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to);
+    }
+  }
+
+  /** Makes a create/rename in the file's directory durable (POSIX: fsync the directory). */
+  static void fsyncDirectory(Path file) {
+    Path dir = file.toAbsolutePath().getParent();
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      // Some file systems refuse to open directories; the rename itself is still atomic there.
+    }
+  }
+
+  static String describe(Throwable e) {
+    if (e instanceof NoSuchFileException n) {
+      return "no such file or directory: " + n.getFile();
+    }
+    if (e instanceof java.nio.file.AccessDeniedException a) {
+      return "permission denied: " + a.getFile();
+    }
+    String m = e.getMessage();
+    return m == null ? e.getClass().getSimpleName() : m;
+  }
+
+  private void closeQuietly() {
+    for (AutoCloseable c : new AutoCloseable[] {writer, channel, journal}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception ignored) {
+          // leaving the files recoverable is all that matters here
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package lathe.sink.journal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import lathe.protocol.JournalHeader;
+import lathe.sink.container.SampleRecord;
+
+/**
+ * Appends journal records. Records collect in a buffer and reach the file on {@link #flush}, which the writer
+ * actor calls at each group commit after the media data is written and before it is acknowledged.
+ */
+public final class JournalWriter implements Closeable {
+  private final FileChannel channel;
+  private ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+  private long records;
+
+  private JournalWriter(FileChannel channel) {
+    this.channel = channel;
+  }
+
+  /** Creates a new journal (the file must not exist) and writes its header record. */
+  public static JournalWriter create(Path path, JournalHeader header) throws IOException {
+    FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    JournalWriter w = new JournalWriter(ch);
+    w.ensure(Journal.MAGIC.length);
+    w.buffer.put(Journal.MAGIC);
+    byte[] h = header.toByteArray();
+    w.begin(Journal.HEADER, h.length);
+    w.buffer.put(h);
+    w.end();
+    return w;
+  }
+
+  public void appendSample(SampleRecord s) {
+    begin(Journal.SAMPLE, Journal.SAMPLE_PAYLOAD);
+    buffer.putInt(s.stream()).putLong(s.seq()).putLong(s.pts()).putLong(s.dts()).putLong(s.duration())
+        .put((byte) ((s.key() ? Journal.FLAG_KEY : 0) | (s.discontinuity() ? Journal.FLAG_DISCONTINUITY : 0)))
+        .putInt(s.size()).putLong(s.offset());
+    end();
+  }
+
+  public void appendMarker(int stream, byte[] context) {
+    begin(Journal.MARKER, 4 + context.length);
+    buffer.putInt(stream).put(context);
+    end();
+  }
+
+  public void appendTick(int stream, long time) {
+    begin(Journal.TICK, 12);
+    buffer.putInt(stream).putLong(time);
+    end();
+  }
+
+  /** Writes buffered records to the file (OS cache). */
+  public void flush() throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
+    }
+    buffer.clear();
+    if (buffer.capacity() > 1024 * 1024) {
+      buffer = ByteBuffer.allocate(64 * 1024);
+    }
+  }
+
+  /** Flushes and fsyncs. */
+  public void force() throws IOException {
+    flush();
+    channel.force(false);
+  }
+
+  public long records() {
+    return records;
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      flush();
+    } finally {
+      channel.close();
+    }
+  }
+
+  private int start;
+
+  private void begin(byte type, int payload) {
+    ensure(4 + 1 + payload + 4);
+    start = buffer.position();
+    buffer.putInt(1 + payload).put(type);
+  }
+
+  private void end() {
+    int crc = Journal.crc(buffer, start + 4, buffer.position());
+    buffer.putInt(crc);
+    records++;
+  }
+
+  /**
+   * Grows the buffer rather than writing early: a record must not reach the file before the media bytes it
+   * points at are durable, and {@link #flush} is the point where they are.
+   */
+  private void ensure(int bytes) {
+    if (buffer.remaining() >= bytes) {
+      return;
+    }
+    ByteBuffer bigger = ByteBuffer.allocate(Math.max(buffer.capacity() * 2, buffer.position() + bytes));
+    buffer.flip();
+    bigger.put(buffer);
+    buffer = bigger;
+  }
+}

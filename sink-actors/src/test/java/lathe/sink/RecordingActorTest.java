@@ -1,0 +1,466 @@
+package lathe.sink;
+
+import static lathe.sink.SinkTestSupport.awaitAck;
+import static lathe.sink.SinkTestSupport.bytes;
+import static lathe.sink.SinkTestSupport.expectDone;
+import static lathe.sink.SinkTestSupport.expectError;
+import static lathe.sink.SinkTestSupport.expectStreamError;
+import static lathe.sink.SinkTestSupport.mjpeg;
+import static lathe.sink.SinkTestSupport.pcm;
+import static lathe.sink.SinkTestSupport.sample;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import lathe.protocol.Container;
+import lathe.protocol.Durability;
+import lathe.protocol.ErrorCode;
+import lathe.protocol.FinalizeResult;
+import lathe.protocol.MediaType;
+import lathe.protocol.Metadata;
+import lathe.protocol.RecordingReply;
+import lathe.protocol.SinkEvent;
+import lathe.protocol.StreamStatistics;
+import lathe.sink.container.ContainerFormat;
+import lathe.sink.container.SampleRecord;
+import lathe.sink.journal.JournalReader;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every row of the sink-writer contract table (ARCHITECTURE.md), against real files in a temp folder. */
+class RecordingActorTest {
+  static final ActorTestKit kit = ActorTestKit.create(SinkTestSupport.testConfig());
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  @TempDir Path dir;
+
+  /** A recording under test with its reply probe and its owner's event probe. */
+  record Rig(ActorRef<RecordingActor.Command> rec, TestProbe<RecordingReply> replies, TestProbe<SinkEvent> owner,
+      Path out) {
+    RecordingReply ask(java.util.function.Function<ActorRef<RecordingReply>, RecordingActor.Command> cmd) {
+      rec.tell(cmd.apply(replies.ref()));
+      return replies.receiveMessage(Duration.ofSeconds(15));
+    }
+
+    void write(int stream, long seq, long dts, byte[] data) {
+      rec.tell(new RecordingActor.WriteSample(sample(stream, seq, dts, data)));
+    }
+
+    FinalizeResult finalizeRecording() {
+      RecordingReply r = ask(RecordingActor.Finalize::new);
+      assertTrue(r.hasFinalized(), () -> "Finalize answers with OnFinalize, got " + r);
+      return r.getFinalized();
+    }
+
+    StreamStatistics stats(int stream) {
+      RecordingReply r = ask(ref -> new RecordingActor.GetStatistics(stream, ref));
+      assertTrue(r.hasStatistics(), r::toString);
+      return r.getStatistics().getStreams(0);
+    }
+  }
+
+  static SinkSettings settings(ContainerFormat format) {
+    return SinkSettings.fromConfig(kit.system().settings().config(), Map.of(Container.BWF, format));
+  }
+
+  Rig create(SinkSettings settings, String name) {
+    TestProbe<RecordingReply> replies = kit.createTestProbe();
+    TestProbe<SinkEvent> owner = kit.createTestProbe();
+    Path out = dir.resolve(name);
+    ActorRef<RecordingActor.Command> rec = kit.spawn(RecordingActor.create(name, settings));
+    rec.tell(new RecordingActor.Create(out.toString(), Container.CONTAINER_UNSPECIFIED, Metadata.getDefaultInstance(),
+        owner.ref(), replies.ref()));
+    expectDone(replies);
+    return new Rig(rec, replies, owner, out);
+  }
+
+  Rig writing(SinkSettings settings, String name, MediaType... types) {
+    Rig rig = create(settings, name);
+    for (int i = 0; i < types.length; i++) {
+      MediaType t = types[i];
+      assertEquals(i, rig.ask(ref -> new RecordingActor.AddStream(t, ref)).getStreamAdded());
+    }
+    assertTrue(rig.ask(RecordingActor.BeginWriting::new).hasDone());
+    return rig;
+  }
+
+  static long[] byteCounts(Path file) throws IOException {
+    byte[] all = Files.readAllBytes(file);
+    long[] counts = new long[256];
+    for (int i = RawFormat.MAGIC.length; i < all.length - 8; i++) {
+      counts[all[i] & 0xff]++;
+    }
+    return counts;
+  }
+
+  static long trailerCount(Path file) throws IOException {
+    byte[] all = Files.readAllBytes(file);
+    return ByteBuffer.wrap(all, all.length - 8, 8).getLong();
+  }
+
+  @Test
+  void configuringStateRefusesWhatNeedsWritingAndAcceptsStreams() {
+    SinkSettings s = settings(new RawFormat());
+    TestProbe<RecordingReply> replies = kit.createTestProbe();
+    TestProbe<SinkEvent> owner = kit.createTestProbe();
+    ActorRef<RecordingActor.Command> rec = kit.spawn(RecordingActor.create("c", s));
+
+    rec.tell(new RecordingActor.AddStream(pcm(48000, 2), replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST); // before Create
+    rec.tell(new RecordingActor.Create(dir.resolve("c.xyz").toString(), Container.CONTAINER_UNSPECIFIED,
+        Metadata.getDefaultInstance(), owner.ref(), replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST); // container unknown from the extension
+    rec.tell(new RecordingActor.Create(dir.resolve("c.wav").toString(), Container.CONTAINER_UNSPECIFIED,
+        Metadata.getDefaultInstance(), owner.ref(), replies.ref()));
+    expectDone(replies);
+    rec.tell(new RecordingActor.Create(dir.resolve("d.wav").toString(), Container.BWF,
+        Metadata.getDefaultInstance(), owner.ref(), replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST); // created once
+
+    rec.tell(new RecordingActor.BeginWriting(replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST); // no stream yet
+    rec.tell(new RecordingActor.AddStream(pcm(0, 2), replies.ref()));
+    expectError(replies, ErrorCode.INVALID_MEDIA_TYPE); // rate 0
+    rec.tell(new RecordingActor.AddStream(MediaType.newBuilder().setCodec(lathe.protocol.Codec.HEVC)
+        .setVideo(lathe.protocol.VideoFormat.newBuilder().setWidth(8).setHeight(8)).build(), replies.ref()));
+    expectError(replies, ErrorCode.INVALID_MEDIA_TYPE); // the container refuses the codec
+
+    rec.tell(new RecordingActor.AddStream(pcm(48000, 2), replies.ref()));
+    assertEquals(0, replies.receiveMessage().getStreamAdded());
+    rec.tell(new RecordingActor.AddStream(mjpeg(), replies.ref()));
+    assertEquals(1, replies.receiveMessage().getStreamAdded());
+
+    rec.tell(new RecordingActor.WriteSample(sample(0, 0, 0, bytes(4, 1))));
+    expectStreamError(owner, ErrorCode.INVALID_REQUEST);
+    rec.tell(new RecordingActor.SendStreamTick(0, 0, replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST);
+    rec.tell(new RecordingActor.PlaceMarker(0, ByteString.copyFromUtf8("m"), replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST);
+    rec.tell(new RecordingActor.NotifyEndOfSegment(-1, replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST);
+    rec.tell(new RecordingActor.Flush(-1, replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST);
+    rec.tell(new RecordingActor.Finalize(replies.ref()));
+    expectError(replies, ErrorCode.INVALID_STATE); // NS_E_INVALID_STATE: not writing
+    rec.tell(new RecordingActor.GetStatistics(-1, replies.ref()));
+    RecordingReply stats = replies.receiveMessage();
+    assertEquals("configuring", stats.getStatistics().getState());
+    assertEquals(2, stats.getStatistics().getStreamsCount());
+
+    rec.tell(new RecordingActor.BeginWriting(replies.ref()));
+    expectDone(replies);
+    rec.tell(new RecordingActor.BeginWriting(replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST); // repeated
+    rec.tell(new RecordingActor.AddStream(pcm(48000, 2), replies.ref()));
+    expectError(replies, ErrorCode.INVALID_REQUEST); // after BeginWriting
+    rec.tell(new RecordingActor.Abort("test over", replies.ref()));
+    expectDone(replies);
+  }
+
+  @Test
+  void writesAcknowledgesAndFinalizesOnceWithTheSameAnswerTwice() throws IOException {
+    Rig rig = writing(settings(new RawFormat()), "two.wav", pcm(48000, 2), mjpeg());
+    for (int i = 0; i < 50; i++) {
+      rig.write(0, i, i * 960L, bytes(100, 0xA0));
+      rig.write(1, i, i * 3600L, bytes(30, 0xB1));
+    }
+    awaitAck(rig.owner, 0, 49);
+    FinalizeResult first = rig.finalizeRecording();
+    assertTrue(first.getOk(), first::toString);
+    assertEquals(rig.out.toString(), first.getFile().getPath());
+    assertEquals(50, first.getFile().getStreams(0).getSamples());
+    assertEquals(5000, first.getFile().getStreams(0).getBytes());
+    assertEquals(50, first.getFile().getStreams(1).getSamples());
+    assertEquals(Files.size(rig.out), first.getFile().getBytes());
+    assertEquals(first, rig.finalizeRecording(), "a second Finalize returns the first one's result");
+
+    long[] counts = byteCounts(rig.out);
+    assertEquals(5000, counts[0xA0]);
+    assertEquals(1500, counts[0xB1]);
+    assertEquals(100, trailerCount(rig.out), "finish saw all 100 journaled samples");
+    assertFalse(Files.exists(WriterActor.partOf(rig.out)), ".part renamed away");
+    assertFalse(Files.exists(WriterActor.journalOf(rig.out)), "journal removed");
+
+    SinkEvent onFinalize = rig.owner.fishForMessage(Duration.ofSeconds(5), e -> e.hasFinalized()
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).get(0);
+    assertEquals(first, onFinalize.getFinalized());
+
+    rig.write(0, 50, 50 * 960L, bytes(100, 0xA0));
+    expectStreamError(rig.owner, ErrorCode.INVALID_REQUEST); // after Finalize
+    assertTrue(rig.ask(ref -> new RecordingActor.PlaceMarker(0, ByteString.EMPTY, ref)).hasError());
+    assertTrue(rig.ask(ref -> new RecordingActor.SendStreamTick(0, 0, ref)).hasError());
+  }
+
+  @Test
+  void duplicateSequenceNumbersAreAcknowledgedNotWrittenTwice() throws IOException {
+    Rig rig = writing(settings(new RawFormat()), "dup.wav", pcm(8000, 1));
+    for (int i = 0; i < 3; i++) {
+      rig.write(0, i, i, bytes(10, 0x11));
+    }
+    awaitAck(rig.owner, 0, 2);
+    rig.write(0, 1, 1, bytes(10, 0x11));
+    rig.write(0, 2, 2, bytes(10, 0x11));
+    SinkEvent again = rig.owner.receiveMessage(Duration.ofSeconds(5));
+    assertEquals(2, again.getAck().getSeq(), "a resent sample is acknowledged with the durable position");
+    rig.write(0, 3, 3, bytes(10, 0x11));
+    awaitAck(rig.owner, 0, 3);
+    StreamStatistics st = rig.stats(0);
+    assertEquals(4, st.getReceived());
+    assertEquals(2, st.getDuplicates());
+    assertEquals(4, st.getDurable());
+    assertEquals(3, st.getDurableSeq());
+    assertTrue(rig.finalizeRecording().getOk());
+    assertEquals(40, byteCounts(rig.out)[0x11]);
+  }
+
+  @Test
+  void refusesBadSamplesWithStableCodesAndKeepsGoing() throws IOException {
+    SinkSettings s = settings(new RawFormat());
+    s = new SinkSettings(s.durability(), s.finalizeTimeout(), s.statisticsTimeout(), 1024, s.batchBytes(),
+        s.ioDispatcher(), s.formats());
+    Rig rig = writing(s, "bad.wav", pcm(8000, 1));
+    rig.write(0, 0, 100, bytes(10, 0x22));
+    rig.write(0, 1, 99, bytes(10, 0x22));
+    assertEquals(1, expectStreamError(rig.owner, ErrorCode.TIMESTAMP_OUT_OF_ORDER).getStreamError().getSeq());
+    rig.write(0, 2, 101, bytes(2000, 0x22));
+    assertEquals(2, expectStreamError(rig.owner, ErrorCode.SAMPLE_TOO_LARGE).getStreamError().getSeq());
+    rig.write(3, 0, 0, bytes(10, 0x22));
+    assertEquals(3, expectStreamError(rig.owner, ErrorCode.INVALID_STREAM_NUMBER).getStreamError().getStream());
+    rig.write(0, 3, 100, bytes(10, 0x22)); // same dts is allowed
+    awaitAck(rig.owner, 0, 3);
+    assertTrue(rig.finalizeRecording().getOk());
+    assertEquals(20, byteCounts(rig.out)[0x22], "only the two good samples were written");
+    assertEquals(ErrorCode.INVALID_STREAM_NUMBER,
+        rig.ask(ref -> new RecordingActor.GetStatistics(7, ref)).getError().getCode());
+  }
+
+  @Test
+  void onMarkerComesAfterEveryEarlierSampleIsWritten() {
+    Semaphore gate = new Semaphore(0);
+    Rig rig = writing(settings(new RawFormat(gate, Long.MAX_VALUE)), "marker.wav", pcm(8000, 1));
+    for (int i = 0; i < 5; i++) {
+      rig.write(0, i, i, bytes(10, 0x33));
+    }
+    assertTrue(rig.ask(ref -> new RecordingActor.PlaceMarker(0, ByteString.copyFromUtf8("chapter-1"), ref))
+        .hasDone());
+    rig.owner.expectNoMessage(Duration.ofMillis(300)); // the disk is stalled: no ack, no marker yet
+    gate.release(1000);
+    List<SinkEvent> events = new ArrayList<>();
+    SinkEvent e;
+    do {
+      e = rig.owner.receiveMessage(Duration.ofSeconds(10));
+      events.add(e);
+    } while (!e.hasMarker());
+    assertEquals("chapter-1", e.getMarker().getContext().toStringUtf8());
+    assertTrue(events.stream().anyMatch(x -> x.hasAck() && x.getAck().getSeq() == 4),
+        () -> "every earlier sample was acknowledged before OnMarker: " + events);
+    assertTrue(rig.finalizeRecording().getOk());
+  }
+
+  @Test
+  void streamTickMarksTheNextSampleDiscontinuous() throws IOException {
+    Rig rig = writing(settings(new RawFormat()), "tick.wav", pcm(8000, 1));
+    rig.write(0, 0, 0, bytes(10, 0x44));
+    assertTrue(rig.ask(ref -> new RecordingActor.SendStreamTick(0, 500, ref)).hasDone());
+    rig.write(0, 1, 800, bytes(10, 0x44));
+    awaitAck(rig.owner, 0, 1);
+    List<SampleRecord> journaled = new ArrayList<>();
+    JournalReader.open(WriterActor.journalOf(rig.out)).samples().forEach(journaled::add);
+    assertEquals(2, journaled.size());
+    assertFalse(journaled.get(0).discontinuity());
+    assertTrue(journaled.get(1).discontinuity(), "the sample after SendStreamTick carries the discontinuity");
+    assertTrue(rig.finalizeRecording().getOk());
+  }
+
+  @Test
+  void endOfSegmentEndsOneStreamOnly() throws IOException {
+    Rig rig = writing(settings(new RawFormat()), "eos.wav", pcm(8000, 1), pcm(8000, 1));
+    rig.write(0, 0, 0, bytes(10, 0x55));
+    assertTrue(rig.ask(ref -> new RecordingActor.NotifyEndOfSegment(0, ref)).hasDone());
+    rig.write(0, 1, 1, bytes(10, 0x55));
+    assertEquals(1, expectStreamError(rig.owner, ErrorCode.INVALID_REQUEST).getStreamError().getSeq());
+    rig.write(1, 0, 0, bytes(10, 0x66));
+    awaitAck(rig.owner, 1, 0);
+    assertEquals(ErrorCode.INVALID_STREAM_NUMBER,
+        rig.ask(ref -> new RecordingActor.NotifyEndOfSegment(9, ref)).getError().getCode());
+    assertTrue(rig.finalizeRecording().getOk());
+    long[] counts = byteCounts(rig.out);
+    assertEquals(10, counts[0x55]);
+    assertEquals(10, counts[0x66]);
+  }
+
+  @Test
+  void flushDropsWhatIsNotWrittenYetAndSaysHowMany() throws IOException {
+    Semaphore gate = new Semaphore(0);
+    Rig rig = writing(settings(new RawFormat(gate, Long.MAX_VALUE)), "flush.wav", pcm(8000, 1));
+    for (int i = 0; i < 10; i++) {
+      rig.write(0, i, i, bytes(10, 0x77));
+    }
+    StreamStatistics before = rig.stats(0);
+    assertEquals(10, before.getReceived());
+    assertEquals(90, before.getQueuedBytes(), "sample 0 is with the stalled disk, 1..9 are queued");
+    assertEquals(9, rig.ask(ref -> new RecordingActor.Flush(-1, ref)).getFlushed());
+    gate.release(1000);
+    awaitAck(rig.owner, 0, 0);
+    StreamStatistics after = rig.stats(0);
+    assertEquals(9, after.getDropped());
+    assertEquals(0, after.getQueuedBytes());
+    assertTrue(rig.finalizeRecording().getOk());
+    assertEquals(10, byteCounts(rig.out)[0x77], "only the sample already being written reached the file");
+  }
+
+  @Test
+  void finalizeFailsAfterItsTimeoutWhenAStreamNeverEndsAndTheFileStaysRecoverable() throws IOException {
+    Semaphore gate = new Semaphore(0);
+    SinkSettings s = settings(new RawFormat(gate, Long.MAX_VALUE)).withFinalizeTimeout(Duration.ofMillis(500));
+    Rig rig = writing(s, "stuck.wav", pcm(8000, 1), pcm(8000, 1));
+    try {
+      rig.write(0, 0, 0, bytes(10, 0x12)); // stream 0's batch never comes back from the stalled disk
+      FinalizeResult r = rig.finalizeRecording();
+      assertFalse(r.getOk());
+      assertEquals(ErrorCode.FINALIZE_TIMEOUT, r.getError().getCode());
+      assertTrue(r.getError().getMessage().contains("[0]"), r.getError().getMessage());
+      assertEquals(r, rig.finalizeRecording(), "the second Finalize repeats the first one's result");
+      assertTrue(Files.exists(WriterActor.partOf(rig.out)), ".part kept for recovery");
+      assertTrue(Files.exists(WriterActor.journalOf(rig.out)), "journal kept for recovery");
+      assertFalse(Files.exists(rig.out));
+      JournalReader journal = JournalReader.open(WriterActor.journalOf(rig.out));
+      assertEquals(2, journal.header().getStreamsCount());
+    } finally {
+      gate.release(1000);
+    }
+  }
+
+  @Test
+  void aWriteErrorIsAnEventAndFailsFinalizeWithoutTouchingOtherRecordings() throws IOException {
+    Rig broken = writing(settings(new RawFormat(null, 200)), "broken.wav", pcm(8000, 1));
+    Rig healthy = writing(settings(new RawFormat()), "healthy.wav", pcm(8000, 1));
+    broken.write(0, 0, 0, bytes(100, 0x01));
+    awaitAck(broken.owner, 0, 0);
+    broken.write(0, 1, 1, bytes(150, 0x01));
+    healthy.write(0, 0, 0, bytes(150, 0x02));
+    SinkEvent err = broken.owner.fishForMessage(Duration.ofSeconds(10), e -> e.hasFileWriteError()
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).get(0);
+    assertEquals(ErrorCode.FILE_WRITE, err.getFileWriteError().getCode());
+    assertTrue(err.getFileWriteError().getMessage().contains("No space left"), err.toString());
+    FinalizeResult r = broken.finalizeRecording();
+    assertFalse(r.getOk());
+    assertEquals(ErrorCode.FILE_WRITE, r.getError().getCode());
+    broken.write(0, 2, 2, bytes(1, 0x01));
+    expectStreamError(broken.owner, ErrorCode.FILE_WRITE);
+    assertTrue(Files.exists(WriterActor.partOf(broken.out)), "what was acknowledged stays recoverable");
+
+    awaitAck(healthy.owner, 0, 0);
+    assertTrue(healthy.finalizeRecording().getOk());
+    assertEquals(150, byteCounts(healthy.out)[0x02]);
+  }
+
+  @Test
+  void aFullFileSystemIsAFileWriteErrorAndKeepsEveryAcknowledgedSample() throws Exception {
+    Path small = dir.resolve("small");
+    Files.createDirectories(small);
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small.toString())
+        .redirectErrorStream(true).start();
+    org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0,
+        "needs root to mount a 64 KiB tmpfs; the injected-fault test above covers the same path");
+    try {
+      TestProbe<RecordingReply> replies = kit.createTestProbe();
+      TestProbe<SinkEvent> owner = kit.createTestProbe();
+      Path out = small.resolve("full.wav");
+      ActorRef<RecordingActor.Command> rec = kit.spawn(RecordingActor.create("full", settings(new RawFormat())));
+      Rig rig = new Rig(rec, replies, owner, out);
+      rec.tell(new RecordingActor.Create(out.toString(), Container.BWF, Metadata.getDefaultInstance(),
+          owner.ref(), replies.ref()));
+      expectDone(replies);
+      rig.ask(ref -> new RecordingActor.AddStream(pcm(8000, 1), ref));
+      assertTrue(rig.ask(RecordingActor.BeginWriting::new).hasDone());
+      long acked = -1;
+      for (int i = 0; i < 20; i++) {
+        rig.write(0, i, i, bytes(8192, 0x5A));
+      }
+      SinkEvent e;
+      do {
+        e = owner.receiveMessage(Duration.ofSeconds(10));
+        if (e.hasAck()) {
+          acked = e.getAck().getSeq();
+        }
+      } while (!e.hasFileWriteError());
+      assertEquals(ErrorCode.FILE_WRITE, e.getFileWriteError().getCode());
+      assertTrue(acked >= 0 && acked < 19, "some samples fit, not all: acked " + acked);
+      FinalizeResult r = rig.finalizeRecording();
+      assertEquals(ErrorCode.FILE_WRITE, r.getError().getCode());
+      JournalReader journal = JournalReader.open(WriterActor.journalOf(out));
+      long kept = journal.samples(Files.size(WriterActor.partOf(out))).count();
+      assertTrue(kept >= acked + 1, "every acknowledged sample is in the journal and the file: " + kept);
+    } finally {
+      new ProcessBuilder("umount", "-l", small.toString()).start().waitFor();
+    }
+  }
+
+  @Test
+  void refusesToOverwriteAFinalizedFileOrAnUnrecoveredPart() throws IOException {
+    Files.writeString(dir.resolve("exists.wav"), "a finalized recording");
+    Rig rig = create(settings(new RawFormat()), "exists.wav");
+    rig.ask(ref -> new RecordingActor.AddStream(pcm(8000, 1), ref));
+    RecordingReply r = rig.ask(RecordingActor.BeginWriting::new);
+    assertEquals(ErrorCode.FILE_WRITE, r.getError().getCode());
+    assertTrue(r.getError().getMessage().contains("already exists"), r.getError().getMessage());
+    assertEquals("a finalized recording", Files.readString(dir.resolve("exists.wav")));
+
+    Files.writeString(dir.resolve("left.wav.part"), "x");
+    Rig left = create(settings(new RawFormat()), "left.wav");
+    left.ask(ref -> new RecordingActor.AddStream(pcm(8000, 1), ref));
+    RecordingReply l = left.ask(RecordingActor.BeginWriting::new);
+    assertTrue(l.getError().getMessage().contains("lathe recover"), l.getError().getMessage());
+
+    Rig nowhere = create(settings(new RawFormat()), "no/such/dir/x.wav");
+    nowhere.ask(ref -> new RecordingActor.AddStream(pcm(8000, 1), ref));
+    assertEquals(ErrorCode.FILE_WRITE, nowhere.ask(RecordingActor.BeginWriting::new).getError().getCode());
+  }
+
+  @Test
+  void abortLeavesTheRecordingRecoverable() throws IOException {
+    Rig rig = writing(settings(new RawFormat()), "abort.wav", pcm(8000, 1));
+    rig.write(0, 0, 0, bytes(10, 0x01));
+    awaitAck(rig.owner, 0, 0);
+    assertTrue(rig.ask(ref -> new RecordingActor.Abort("operator", ref)).hasDone());
+    FinalizeResult r = rig.finalizeRecording();
+    assertEquals(ErrorCode.ABORTED, r.getError().getCode());
+    assertTrue(Files.exists(WriterActor.partOf(rig.out)));
+    assertEquals(1, JournalReader.open(WriterActor.journalOf(rig.out)).sampleCount());
+  }
+
+  @Test
+  void osDurabilityStillWritesEverything() throws IOException {
+    SinkSettings s = settings(new RawFormat()).withDurability(Durability.OS);
+    Rig rig = writing(s, "os.wav", pcm(8000, 1));
+    for (int i = 0; i < 20; i++) {
+      rig.write(0, i, i, bytes(7, 0x09));
+    }
+    awaitAck(rig.owner, 0, 19);
+    assertEquals(0, rig.stats(0).getDurable(), "with durability=os nothing is claimed durable");
+    assertTrue(rig.finalizeRecording().getOk());
+    assertArrayEquals(new long[] {140}, new long[] {byteCounts(rig.out)[0x09]});
+  }
+}

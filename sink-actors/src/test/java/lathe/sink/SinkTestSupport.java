@@ -1,0 +1,83 @@
+package lathe.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import lathe.protocol.AudioFormat;
+import lathe.protocol.Codec;
+import lathe.protocol.ErrorCode;
+import lathe.protocol.MediaType;
+import lathe.protocol.RecordingReply;
+import lathe.protocol.Sample;
+import lathe.protocol.SinkEvent;
+import lathe.protocol.VideoFormat;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+
+/** Media types, samples and reply checks shared by the sink tests. */
+final class SinkTestSupport {
+  private SinkTestSupport() {}
+
+  /** Every message that can cross nodes is serialized in these tests, and Java serialization is off. */
+  static Config testConfig() {
+    return ConfigFactory.parseString("""
+        pekko.actor.serialize-messages = on
+        pekko.actor.allow-java-serialization = off
+        pekko.loglevel = WARNING
+        """).withFallback(ConfigFactory.load());
+  }
+
+  static MediaType pcm(int rate, int channels) {
+    return MediaType.newBuilder().setCodec(Codec.PCM)
+        .setAudio(AudioFormat.newBuilder().setSampleRate(rate).setChannels(channels).setBitsPerSample(16)).build();
+  }
+
+  static MediaType mjpeg() {
+    return MediaType.newBuilder().setCodec(Codec.MJPEG)
+        .setVideo(VideoFormat.newBuilder().setWidth(64).setHeight(48)).build();
+  }
+
+  static Sample sample(int stream, long seq, long dts, byte[] data) {
+    return Sample.newBuilder().setStream(stream).setSeq(seq).setPts(dts).setDts(dts).setDuration(1)
+        .setKey(true).setData(ByteString.copyFrom(data)).build();
+  }
+
+  static byte[] bytes(int n, int fill) {
+    byte[] b = new byte[n];
+    java.util.Arrays.fill(b, (byte) fill);
+    return b;
+  }
+
+  static RecordingReply expectDone(TestProbe<RecordingReply> probe) {
+    RecordingReply r = probe.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(r.hasDone() || r.hasStreamAdded(), () -> "expected success, got " + r);
+    return r;
+  }
+
+  static void expectError(TestProbe<RecordingReply> probe, ErrorCode code) {
+    RecordingReply r = probe.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(r.hasError(), () -> "expected " + code + ", got " + r);
+    assertEquals(code, r.getError().getCode(), r.getError().getMessage());
+    assertFalse(r.getError().getMessage().isBlank(), "an error says what to do");
+  }
+
+  static SinkEvent expectStreamError(TestProbe<SinkEvent> owner, ErrorCode code) {
+    SinkEvent e = owner.fishForMessage(Duration.ofSeconds(10), ev -> ev.hasStreamError()
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).get(0);
+    assertEquals(code, e.getStreamError().getCode(), e.getStreamError().getMessage());
+    return e;
+  }
+
+  /** Waits for the cumulative Ack of {@code seq} on {@code stream}, ignoring earlier acks. */
+  static void awaitAck(TestProbe<SinkEvent> owner, int stream, long seq) {
+    owner.fishForMessage(Duration.ofSeconds(10), ev -> ev.hasAck() && ev.getAck().getStream() == stream
+        && ev.getAck().getSeq() >= seq
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+  }
+}
