@@ -2,12 +2,10 @@ package lathe.sink;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,6 +19,7 @@ import lathe.protocol.SinkError;
 import lathe.sink.container.ContainerFormat;
 import lathe.sink.container.ContainerWriter;
 import lathe.sink.container.SampleRecord;
+import lathe.sink.io.DurableFiles;
 import lathe.sink.journal.JournalReader;
 import lathe.sink.journal.JournalWriter;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -74,11 +73,11 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   public static Path partOf(Path target) {
-    return target.resolveSibling(target.getFileName() + ".part");
+    return DurableFiles.partOf(target);
   }
 
   public static Path journalOf(Path target) {
-    return target.resolveSibling(target.getFileName() + ".journal");
+    return DurableFiles.journalOf(target);
   }
 
   private final Path target;
@@ -119,7 +118,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       writer = format.create(channel, header.getStreamsList(), header.getMetadata());
       journal = JournalWriter.create(journalPath, header);
       commitToDisk();
-      fsyncDirectory(target);
+      DurableFiles.fsyncDirectory(target);
       parent.tell(new Opened());
     } catch (IOException | RuntimeException e) {
       failure = Replies.error(ErrorCode.FILE_WRITE, "cannot create " + part + ": " + describe(e));
@@ -228,9 +227,9 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       writer.close();
       channel.close();
       journal.close();
-      moveIntoPlace(part, target);
+      DurableFiles.moveIntoPlace(part, target);
       Files.deleteIfExists(journalPath);
-      fsyncDirectory(target);
+      DurableFiles.fsyncDirectory(target);
       c.replyTo().tell(new Committed(target, bytes, null));
     } catch (IOException | RuntimeException e) {
       fail(e);
@@ -245,28 +244,6 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
           "writing " + part + " failed: " + describe(e) + "; the recording stays recoverable with `lathe recover`");
       getContext().getLog().error("recording {}: {}", target, failure.getMessage());
       parent.tell(new Failed(failure));
-    }
-  }
-
-  /** Atomic rename; never replaces an existing file. */
-  static void moveIntoPlace(Path from, Path to) throws IOException {
-    if (Files.exists(to)) {
-      throw new FileAlreadyExistsException(to.toString());
-    }
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to);
-    }
-  }
-
-  /** Makes a create/rename in the file's directory durable (POSIX: fsync the directory). */
-  static void fsyncDirectory(Path file) {
-    Path dir = file.toAbsolutePath().getParent();
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException e) {
-      // Some file systems refuse to open directories; the rename itself is still atomic there.
     }
   }
 
