@@ -247,6 +247,79 @@ class BwfWriterTest {
   }
 
   @Test
+  void passingFourGibibytesTurnsTheLiveFileIntoRf64() throws Exception {
+    Path file = dir.resolve("big.wav.part");
+    Recording r = new Recording(file, pcm(48000, 2, 16, false, false), metadata());
+    BwfWriter writer = (BwfWriter) r.writer;
+    r.append(tone(0, 48000, 48000, 2, 997));
+    r.writer.checkpoint();
+    assertEquals("RIFF", magic(file));
+
+    // 4 GiB of silence as a sparse hole: the RIFF size no longer fits, the header turns RF64 at once and still
+    // states the last checkpoint's size.
+    long hole = 1L << 32;
+    long holeStart = writer.appendHole(hole);
+    r.pts += hole / 4;
+    assertTrue(writer.isRf64());
+    assertEquals("RF64", magic(file));
+    assertDs64(file, writer, 48000 * 4L);
+    assertEquals("1.000000", Tools.probe(file).get("format.duration"));
+
+    r.append(tone(r.pts, 48000, 48000, 2, 997));
+    r.writer.checkpoint();
+    long frames = 2 * 48000 + hole / 4;
+    String duration = String.format("%.6f", frames / 48000.0);
+    assertDs64(file, writer, frames * 4);
+    assertEquals(duration, Tools.probe(file).get("format.duration"), "a checkpoint before finish");
+
+    r.finishAndClose();
+    assertDs64(file, writer, frames * 4);
+    assertEquals(writer.dataStart() + frames * 4, Files.size(file));
+    Map<String, String> probe = Tools.probe(file);
+    assertEquals("pcm_s16le", probe.get("streams.stream.0.codec_name"));
+    assertEquals(duration, probe.get("format.duration"));
+    assertEquals("Lathe test tone", probe.get("format.tags.comment"));
+
+    // ffmpeg finds the tone written after the hole at the end of the file, and silence before it.
+    byte[] tail = Tools.run("ffmpeg", "-v", "error", "-ss", String.format("%.6f", frames / 48000.0 - 2),
+        "-i", file.toString(), "-f", "s16le", "-");
+    assertTrue(tail.length >= 2 * 48000 * 4 - 4 * 4, "about two seconds decoded, got " + tail.length);
+    assertArrayEquals(tone(48000 + hole / 4, 48000, 48000, 2, 997),
+        Arrays.copyOfRange(tail, tail.length - 48000 * 4, tail.length));
+    assertArrayEquals(new byte[4800], Arrays.copyOfRange(tail, tail.length - 48000 * 4 - 4800,
+        tail.length - 48000 * 4));
+    assertEquals(writer.dataStart() + 48000 * 4, holeStart);
+  }
+
+  private static String magic(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, READ)) {
+      ByteBuffer b = ByteBuffer.allocate(4);
+      ch.read(b, 0);
+      return new String(b.array(), StandardCharsets.US_ASCII);
+    }
+  }
+
+  /** EBU Tech 3306 §3: RF64 -1 WAVE, ds64 with the true 64-bit sizes, data chunk size -1. */
+  private static void assertDs64(Path file, BwfWriter writer, long dataSize) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, READ)) {
+      ByteBuffer b = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
+      ch.read(b, 0);
+      assertEquals("RF64", new String(b.array(), 0, 4, StandardCharsets.US_ASCII));
+      assertEquals(-1, b.getInt(4));
+      assertEquals("WAVEds64", new String(b.array(), 8, 8, StandardCharsets.US_ASCII));
+      assertEquals(28, b.getInt(16));
+      assertEquals(writer.dataStart() + dataSize - 8, b.getLong(20), "ds64 RIFF size");
+      assertEquals(dataSize, b.getLong(28), "ds64 data size");
+      assertEquals(dataSize / 4, b.getLong(36), "ds64 sample count");
+      assertEquals(0, b.getInt(44), "ds64 table length");
+      ByteBuffer data = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      ch.read(data, writer.dataStart() - 8);
+      assertEquals("data", new String(data.array(), 0, 4, StandardCharsets.US_ASCII));
+      assertEquals(-1, data.getInt(4));
+    }
+  }
+
+  @Test
   void refusesWhatBwfCannotHold() {
     MediaType ok = pcm(48000, 2, 16, false, false);
     assertNull(format.refuse(List.of(), ok));
