@@ -57,7 +57,8 @@ class PcmSourceTest {
 
   @Test
   void dropsACutOffLastFrame() throws Exception {
-    byte[] bytes = new byte[441 * 4 * 3 + 3]; // 16-bit stereo at 22050 Hz: three samples of 441 frames, then 3 bytes of a cut-off frame
+    // 16-bit stereo at 22050 Hz: three samples of 441 frames, then 3 bytes of a cut-off frame.
+    byte[] bytes = new byte[441 * 4 * 3 + 3];
     for (int i = 0; i < bytes.length; i++) {
       bytes[i] = (byte) (i * 7);
     }
