@@ -27,7 +27,7 @@ public final class AdtsSource implements MediaSource {
   private final InputStream in;
   private final MediaType type;
   private final byte[] header = new byte[7];
-  private int firstHeaderKey;
+  private final int firstHeaderKey;
   private long seq;
   private long offset;
   private boolean ended;
@@ -39,11 +39,16 @@ public final class AdtsSource implements MediaSource {
   /** Reads the first ADTS header at once to learn the stream's format. */
   public AdtsSource(InputStream in) throws IOException {
     this.in = new BufferedInputStream(in, 1 << 16);
-    if (!readHeader()) {
-      throw new SourceException("ADTS input is empty: no AAC frame found");
+    try {
+      if (!readHeader()) {
+        throw new SourceException("ADTS input is empty: no AAC frame found");
+      }
+      firstHeaderKey = formatKey(header);
+      this.type = mediaType(header);
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
     }
-    firstHeaderKey = formatKey(header);
-    this.type = mediaType(header);
   }
 
   @Override

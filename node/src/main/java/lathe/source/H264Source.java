@@ -81,6 +81,7 @@ public final class H264Source implements MediaSource {
    */
   public H264Source(InputStream in, int fpsNum, int fpsDen) throws IOException {
     if (fpsNum <= 0 || fpsDen <= 0) {
+      in.close();
       throw new SourceException("h264: frame rate " + fpsNum + "/" + fpsDen + " must be positive");
     }
     this.in = in;
@@ -93,9 +94,30 @@ public final class H264Source implements MediaSource {
       timescale = fpsNum;
       frameDuration = fpsDen;
     }
+    byte[] avcC;
     List<byte[]> spsNals = new ArrayList<>();
     List<byte[]> ppsNals = new ArrayList<>();
     List<byte[]> extNals = new ArrayList<>();
+    try {
+      readUpToFirstPicture(spsNals, ppsNals, extNals);
+      sps = H264Syntax.parseSps(spsNals.get(0));
+      avcC = AvcDecoderConfig.build(sps, spsNals, ppsNals, extNals);
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
+    }
+    reorderDepth = sps.maxNumReorderFrames();
+    type = MediaType.newBuilder()
+        .setCodec(Codec.H264)
+        .setVideo(VideoFormat.newBuilder().setWidth(sps.width()).setHeight(sps.height()))
+        .setCodecConfig(ByteString.copyFrom(avcC))
+        .setTimescale((int) timescale)
+        .build();
+  }
+
+  /** Keeps every NAL unit up to and including the first slice; collects the parameter sets for the avcC. */
+  private void readUpToFirstPicture(List<byte[]> spsNals, List<byte[]> ppsNals, List<byte[]> extNals)
+      throws IOException {
     int skipped = 0;
     while (true) {
       byte[] nal = reader.next();
@@ -129,14 +151,6 @@ public final class H264Source implements MediaSource {
         break;
       }
     }
-    sps = H264Syntax.parseSps(spsNals.get(0));
-    reorderDepth = sps.maxNumReorderFrames();
-    type = MediaType.newBuilder()
-        .setCodec(Codec.H264)
-        .setVideo(VideoFormat.newBuilder().setWidth(sps.width()).setHeight(sps.height()))
-        .setCodecConfig(ByteString.copyFrom(AvcDecoderConfig.build(sps, spsNals, ppsNals, extNals)))
-        .setTimescale((int) timescale)
-        .build();
   }
 
   @Override

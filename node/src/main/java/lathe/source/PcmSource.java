@@ -30,15 +30,11 @@ public final class PcmSource implements MediaSource {
   }
 
   public PcmSource(InputStream in, int sampleRate, int channels, int bitsPerSample) {
-    if (sampleRate < 1 || sampleRate > 768_000) {
-      throw new SourceException("pcm: sample rate " + sampleRate + " is out of range (1..768000)");
-    }
-    if (channels < 1 || channels > 64) {
-      throw new SourceException("pcm: channel count " + channels + " is out of range (1..64)");
-    }
-    if (bitsPerSample != 16 && bitsPerSample != 24 && bitsPerSample != 32) {
-      throw new SourceException("pcm: " + bitsPerSample + " bits per sample is not supported;"
-          + " use 16, 24 or 32 (signed little-endian)");
+    try {
+      check(sampleRate, channels, bitsPerSample);
+    } catch (SourceException e) {
+      closeQuietly(in);
+      throw e;
     }
     this.in = in;
     this.frameBytes = channels * bitsPerSample / 8;
@@ -88,5 +84,26 @@ public final class PcmSource implements MediaSource {
   @Override
   public void close() throws IOException {
     in.close();
+  }
+
+  private static void check(int sampleRate, int channels, int bitsPerSample) {
+    if (sampleRate < 1 || sampleRate > 768_000) {
+      throw new SourceException("pcm: sample rate " + sampleRate + " is out of range (1..768000)");
+    }
+    if (channels < 1 || channels > 64) {
+      throw new SourceException("pcm: channel count " + channels + " is out of range (1..64)");
+    }
+    if (bitsPerSample != 16 && bitsPerSample != 24 && bitsPerSample != 32) {
+      throw new SourceException("pcm: " + bitsPerSample + " bits per sample is not supported;"
+          + " use 16, 24 or 32 (signed little-endian)");
+    }
+  }
+
+  private static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // The spec error is what the user needs to see.
+    }
   }
 }

@@ -38,6 +38,11 @@ class H264SourceTest {
       assertMatchesFfmpeg(source.streams().get(0), samples, direct, ref);
       assertTrue(samples.stream().anyMatch(s -> s.getPts() != s.getDts()), "B-frames reorder");
     }
+    Process ffmpeg = annexBPipe(direct);
+    try (H264Source source = new H264Source(ffmpeg.getInputStream(), 25, 1)) {
+      assertMatchesFfmpeg(source.streams().get(0), Ffprobe.drain(source), direct, ref);
+    }
+    assertEquals(0, ffmpeg.waitFor());
   }
 
   /** No B-frames (x264 then uses POC type 2), AUDs, three slices per picture, cropping; read from a pipe. */
@@ -45,9 +50,7 @@ class H264SourceTest {
   void slicedStreamWithoutBFramesFromAPipe() throws Exception {
     Path direct = encode("p.mp4", "320x180", "-bf", "0", "-g", "10", "-x264-params", "aud=1:slices=3");
     Path ref = remux(toAnnexB(direct, "p.h264"), "p-ref.mp4");
-    Process ffmpeg = new ProcessBuilder("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
-        direct.toString(), "-c", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", "-")
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process ffmpeg = annexBPipe(direct);
     try (H264Source source = new H264Source(ffmpeg.getInputStream(), 25, 1)) {
       MediaType type = source.streams().get(0);
       assertEquals(180, type.getVideo().getHeight());
@@ -151,6 +154,13 @@ class H264SourceTest {
     Path out = dir.resolve(name);
     Ffprobe.ffmpeg("-i", mp4.toString(), "-c", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", out.toString());
     return out;
+  }
+
+  /** `ffmpeg -i direct.mp4 -c copy -bsf:v h264_mp4toannexb -f h264 -`, read as it comes. */
+  private static Process annexBPipe(Path direct) throws Exception {
+    return new ProcessBuilder("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
+        direct.toString(), "-c", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", "-")
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
   }
 
   private Path remux(Path annexB, String name) throws Exception {
