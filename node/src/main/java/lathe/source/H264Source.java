@@ -38,6 +38,8 @@ public final class H264Source implements MediaSource {
     long index;
     long poc;
     boolean key;
+    /** IDR or MMCO 5: every earlier picture is output before it (§C.4.4). */
+    boolean resetsOutput;
     long display = -1;
   }
 
@@ -257,8 +259,8 @@ public final class H264Source implements MediaSource {
     lastSlice = null;
     au.index = decoded++;
     queue.addLast(au);
-    if (au.key) {
-      // An IDR picture outputs every earlier picture first (§C.4.4, no_output_of_prior_pics_flag aside).
+    if (au.resetsOutput) {
+      // no_output_of_prior_pics_flag aside, every earlier picture is output before this one.
       while (!reorder.isEmpty()) {
         reorder.poll().display = displayed++;
       }
@@ -272,10 +274,20 @@ public final class H264Source implements MediaSource {
 
   private void startPicture(AccessUnit au, H264Syntax.SliceHeader s) {
     au.key = s.idr();
+    au.resetsOutput = s.idr() || s.mmco5();
     au.poc = pictureOrderCount(s);
+    if (s.mmco5()) {
+      // §8.2.1: after MMCO 5 the picture counts as POC 0 (its smaller field, tempPicOrderCnt, is subtracted),
+      // and the next picture's POC starts afresh as after an IDR with this picture's frame_num taken as 0.
+      prevPocLsb = Math.max(0, -s.deltaPocBottom());
+      prevPocMsb = 0;
+      prevFrameNum = 0;
+      prevFrameNumOffset = 0;
+      au.poc = 0;
+    }
   }
 
-  /** §8.2.1 TopFieldOrderCnt/BottomFieldOrderCnt of a frame; its POC is the smaller. MMCO 5 is not followed. */
+  /** §8.2.1 TopFieldOrderCnt/BottomFieldOrderCnt of a frame; its POC is the smaller. */
   private long pictureOrderCount(H264Syntax.SliceHeader s) {
     H264Syntax.Sps sps = activeSps;
     int maxFrameNum = 1 << sps.log2MaxFrameNum();

@@ -26,7 +26,15 @@ final class H264Syntax {
       int height,
       int maxNumReorderFrames) {}
 
-  record Pps(int id, int spsId, boolean bottomFieldPicOrderInFramePresent) {}
+  record Pps(
+      int id,
+      int spsId,
+      boolean bottomFieldPicOrderInFramePresent,
+      int numRefIdxL0Default,
+      int numRefIdxL1Default,
+      boolean weightedPred,
+      int weightedBipredIdc,
+      boolean redundantPicCntPresent) {}
 
   /** The slice header fields of §7.4.1.2.4 that tell a new primary coded picture, plus what POC needs. */
   record SliceHeader(
@@ -41,7 +49,8 @@ final class H264Syntax {
       int pocLsb,
       int deltaPocBottom,
       int deltaPoc0,
-      int deltaPoc1) {
+      int deltaPoc1,
+      boolean mmco5) {
 
     boolean idr() {
       return nalType == 5;
@@ -154,16 +163,52 @@ final class H264Syntax {
         reorder);
   }
 
-  /** §7.3.2.2, as far as bottom_field_pic_order_in_frame_present_flag. */
+  /** §7.3.2.2, as far as redundant_pic_cnt_present_flag. */
   static Pps parsePps(byte[] nal) {
-    Rbsp r = new Rbsp(nal, 1, 64);
+    Rbsp r = new Rbsp(nal, 1, nal.length);
     int id = r.ue();
     int spsId = r.ue();
     if (id > 255 || spsId > 31) {
       throw new SourceException("bad H.264 PPS: pic_parameter_set_id " + id + ", seq_parameter_set_id " + spsId);
     }
     r.skip(1); // entropy_coding_mode_flag
-    return new Pps(id, spsId, r.flag());
+    boolean bottomFieldPocPresent = r.flag();
+    int sliceGroups = r.ue() + 1;
+    if (sliceGroups > 8) {
+      throw new SourceException("bad H.264 PPS: num_slice_groups_minus1 " + (sliceGroups - 1));
+    }
+    if (sliceGroups > 1) {
+      int mapType = r.ue();
+      if (mapType == 0) {
+        for (int i = 0; i < sliceGroups; i++) {
+          r.ue(); // run_length_minus1
+        }
+      } else if (mapType == 2) {
+        for (int i = 0; i < sliceGroups - 1; i++) {
+          r.ue(); // top_left
+          r.ue(); // bottom_right
+        }
+      } else if (mapType >= 3 && mapType <= 5) {
+        r.skip(1);
+        r.ue();
+      } else if (mapType == 6) {
+        int units = r.ue() + 1;
+        int bits = 32 - Integer.numberOfLeadingZeros(sliceGroups - 1);
+        for (int i = 0; i < units; i++) {
+          r.skip(bits); // slice_group_id
+        }
+      }
+    }
+    int l0 = r.ue() + 1;
+    int l1 = r.ue() + 1;
+    boolean weightedPred = r.flag();
+    int weightedBipred = r.u(2);
+    r.se(); // pic_init_qp_minus26
+    r.se(); // pic_init_qs_minus26
+    r.se(); // chroma_qp_index_offset
+    r.skip(2); // deblocking_filter_control_present_flag, constrained_intra_pred_flag
+    boolean redundant = r.flag();
+    return new Pps(id, spsId, bottomFieldPocPresent, l0, l1, weightedPred, weightedBipred, redundant);
   }
 
   /** Reads the pic_parameter_set_id of a slice (§7.3.3) so the caller can find the SPS and PPS. */
@@ -174,13 +219,13 @@ final class H264Syntax {
     return r.ue();
   }
 
-  /** §7.3.3 slice_header, as far as delta_pic_order_cnt[1]. */
+  /** §7.3.3 slice_header, as far as dec_ref_pic_marking (for memory_management_control_operation 5). */
   static SliceHeader parseSliceHeader(byte[] nal, Sps sps, Pps pps) {
     int nalType = nal[0] & 0x1f;
     int nalRefIdc = (nal[0] >> 5) & 3;
-    Rbsp r = new Rbsp(nal, 1, 64);
+    Rbsp r = new Rbsp(nal, 1, 1024);
     int firstMb = r.ue();
-    r.ue(); // slice_type
+    int sliceType = r.ue() % 5;
     int ppsId = r.ue();
     if (sps.separateColourPlane()) {
       r.skip(2); // colour_plane_id
@@ -211,8 +256,104 @@ final class H264Syntax {
         delta1 = r.se();
       }
     }
+    boolean mmco5 = nalRefIdc != 0 && nalType != 5 && hasMmco5(r, sliceType, sps, pps);
     return new SliceHeader(nalType, nalRefIdc, firstMb, ppsId, frameNum, field, bottom, idrPicId, pocLsb,
-        deltaBottom, delta0, delta1);
+        deltaBottom, delta0, delta1, mmco5);
+  }
+
+  /** The rest of §7.3.3 up to dec_ref_pic_marking (§7.3.3.3) of a non-IDR reference slice: is there an MMCO 5? */
+  private static boolean hasMmco5(Rbsp r, int sliceType, Sps sps, Pps pps) {
+    boolean p = sliceType == 0 || sliceType == 3;
+    boolean b = sliceType == 1;
+    if (pps.redundantPicCntPresent()) {
+      r.ue(); // redundant_pic_cnt
+    }
+    if (b) {
+      r.skip(1); // direct_spatial_mv_pred_flag
+    }
+    int l0 = pps.numRefIdxL0Default();
+    int l1 = pps.numRefIdxL1Default();
+    if (p || b) {
+      if (r.flag()) { // num_ref_idx_active_override_flag
+        l0 = r.ue() + 1;
+        if (b) {
+          l1 = r.ue() + 1;
+        }
+      }
+    }
+    if (l0 > 32 || l1 > 32) {
+      throw new SourceException("bad H.264 slice header: more than 32 reference indices");
+    }
+    if (sliceType != 2 && sliceType != 4) {
+      skipRefPicListModification(r); // §7.3.3.1
+    }
+    if (b) {
+      skipRefPicListModification(r);
+    }
+    if ((pps.weightedPred() && p) || (pps.weightedBipredIdc() == 1 && b)) {
+      boolean chroma = !sps.separateColourPlane() && sps.chromaFormatIdc() != 0;
+      r.ue(); // luma_log2_weight_denom (§7.3.3.2)
+      if (chroma) {
+        r.ue(); // chroma_log2_weight_denom
+      }
+      skipWeights(r, l0, chroma);
+      if (b) {
+        skipWeights(r, l1, chroma);
+      }
+    }
+    if (!r.flag()) { // adaptive_ref_pic_marking_mode_flag
+      return false;
+    }
+    for (int i = 0; i < 100; i++) {
+      int mmco = r.ue();
+      switch (mmco) {
+        case 0 -> {
+          return false;
+        }
+        case 1, 2, 6 -> r.ue();
+        case 3 -> {
+          r.ue();
+          r.ue();
+        }
+        case 4 -> r.ue();
+        case 5 -> {
+          return true;
+        }
+        default -> throw new SourceException("bad H.264 slice header: memory_management_control_operation " + mmco);
+      }
+    }
+    throw new SourceException("bad H.264 slice header: endless memory_management_control_operation list");
+  }
+
+  private static void skipRefPicListModification(Rbsp r) {
+    if (!r.flag()) { // ref_pic_list_modification_flag_lX
+      return;
+    }
+    for (int i = 0; i < 100; i++) {
+      int idc = r.ue();
+      if (idc == 3) {
+        return;
+      }
+      if (idc > 5) {
+        throw new SourceException("bad H.264 slice header: modification_of_pic_nums_idc " + idc);
+      }
+      r.ue(); // abs_diff_pic_num_minus1, long_term_pic_num or abs_diff_view_idx_minus1
+    }
+    throw new SourceException("bad H.264 slice header: endless ref_pic_list_modification");
+  }
+
+  private static void skipWeights(Rbsp r, int refs, boolean chroma) {
+    for (int i = 0; i < refs; i++) {
+      if (r.flag()) { // luma_weight_lX_flag
+        r.se();
+        r.se();
+      }
+      if (chroma && r.flag()) { // chroma_weight_lX_flag
+        for (int j = 0; j < 4; j++) {
+          r.se();
+        }
+      }
+    }
   }
 
   private static void skipScalingList(Rbsp r, int size) {
