@@ -1,0 +1,79 @@
+package lathe.cli;
+
+import static lathe.cli.LatheProcess.ffprobe;
+import static lathe.cli.LatheProcess.lathe;
+import static lathe.cli.LatheProcess.pcm16;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real `lathe record` process killed with -9: the WAV it leaves plays, and recovery keeps every ack. */
+class KillAndRecoverWavIT {
+  @TempDir Path dir;
+
+  @Test
+  void killedRecordingIsReadableAndRecoversEveryAcknowledgedSample() throws Exception {
+    Path events = dir.resolve("ev.jsonl");
+    Process p = LatheProcess.start(dir, "record", "-o", "k.wav", "--source", "tone:48000:2:997",
+        "--duration", "120s", "--realtime", "--events", events.toString(), "--data-dir", "data");
+    long lastAck = -1;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (lastAck < 100 && System.nanoTime() < deadline && p.isAlive()) { // 100 acks = 2 s of audio
+      TimeUnit.MILLISECONDS.sleep(100);
+      lastAck = lastAck(events);
+    }
+    assertTrue(p.isAlive(), "recording still running: " + Files.readString(dir.resolve("lathe.err")));
+    new ProcessBuilder("kill", "-9", Long.toString(p.pid())).start().waitFor();
+    p.waitFor(10, TimeUnit.SECONDS);
+    lastAck = lastAck(events); // everything acknowledged before the kill
+    assertTrue(lastAck >= 100, "acks seen: " + lastAck);
+
+    Path part = dir.resolve("k.wav.part");
+    assertTrue(Files.exists(part));
+    JsonNode partProbe = ffprobe(dir, part);
+    assertEquals("pcm_s16le", partProbe.get("streams").get(0).get("codec_name").asText());
+
+    LatheProcess.Result r = lathe(dir, "recover", part.toString(), "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonNode rec = r.json().get("recovered").get(0);
+    long samples = rec.get("samples").asLong();
+    assertTrue(samples >= lastAck + 1, "recovered " + samples + " samples, acknowledged " + (lastAck + 1));
+    assertFalse(Files.exists(part));
+    assertFalse(Files.exists(dir.resolve("k.wav.journal")));
+
+    short[] pcm = RecordWavIT.shorts(pcm16(dir, dir.resolve("k.wav")));
+    assertEquals(samples * 960 * 2, pcm.length, "20 ms samples, all of them whole");
+    for (int n = 0; n < pcm.length / 2; n += 97) {
+      short expected = (short) Math.round(0.5 * 32767 * Math.sin(2 * Math.PI * 997 * n / 48000.0));
+      assertEquals(expected, pcm[2 * n], "sample " + n);
+    }
+    LatheProcess.Result again = lathe(dir, "recover", dir.resolve("k.wav").toString());
+    again.assertOneLineError(); // nothing left to recover; the finalized file is not touched
+  }
+
+  static long lastAck(Path events) throws Exception {
+    if (!Files.exists(events)) {
+      return -1;
+    }
+    long last = -1;
+    List<String> lines = Files.readAllLines(events);
+    for (String line : lines) {
+      if (!line.endsWith("}")) {
+        continue; // the line being written when we looked
+      }
+      JsonNode e = LatheProcess.JSON.readTree(line);
+      if ("ack".equals(e.get("event").asText())) {
+        last = Math.max(last, e.get("seq").asLong());
+      }
+    }
+    return last;
+  }
+}

@@ -1,0 +1,16 @@
+package lathe.sink;
+
+import java.util.Map;
+import lathe.protocol.Container;
+import lathe.sink.bwf.BwfFormat;
+import lathe.sink.container.ContainerFormat;
+
+
+/** The containers a node writes and recovers. */
+public final class Formats {
+  private Formats() {}
+
+  public static Map<Container, ContainerFormat> standard() {
+    return Map.of(Container.BWF, new BwfFormat());
+  }
+}
