@@ -1,12 +1,72 @@
 package lathe.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import lathe.protocol.Container;
+import lathe.protocol.FileInfo;
+import lathe.protocol.Metadata;
+import lathe.source.MediaSource;
+import lathe.source.Sources;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "demo", mixinStandardHelpOptions = true, description = "(being built)")
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Record a short programme on the embedded node and show what was made and how to inspect it.")
 final class DemoCommand implements Callable<Integer> {
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "lathe-data",
+      description = "Node data (archive, drive images, state); default ./${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(names = "--progress", description = "Show progress bars on stderr even when it is not a terminal.")
+  boolean progress;
+
   @Override
-  public Integer call() {
-    throw new UserError("not built yet");
+  public Integer call() throws Exception {
+    Path archive = dataDir.toAbsolutePath().normalize().resolve("archive");
+    Files.createDirectories(archive);
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Path wav = archive.resolve("demo-" + stamp + ".wav");
+    try (EmbeddedNode node = EmbeddedNode.start(dataDir);
+        Progress bar = new Progress(progress)) {
+      System.out.println("lathe demo: an embedded single-node cluster with data in " + node.dataDir());
+      FileInfo tone = record(node, wav, List.of("tone:48000:2:997"), Duration.ofSeconds(5),
+          "Lathe demo: 997 Hz tone, 48 kHz stereo", bar);
+      System.out.printf(Locale.ROOT, "1. Broadcast WAV: %s%n   %,d bytes, %.3f s, %d samples; bext chunk with "
+              + "description, originator and time reference%n", tone.getPath(), tone.getBytes(),
+          tone.getDurationSeconds(), tone.getStreams(0).getSamples());
+      System.out.println("   inspect: ffprobe -hide_banner -show_format " + tone.getPath());
+      System.out.println("            sox --i " + tone.getPath());
+    }
+    return 0;
+  }
+
+  static FileInfo record(EmbeddedNode node, Path out, List<String> specs, Duration duration, String description,
+      Progress bar) throws Exception {
+    List<MediaSource> sources = new java.util.ArrayList<>();
+    try {
+      for (String spec : specs) {
+        sources.add(Sources.open(spec, duration));
+      }
+      Metadata md = Metadata.newBuilder().setDescription(description).setOriginator("lathe demo")
+          .setOriginatorReference(out.getFileName().toString()).build();
+      Recorder.Outcome o = Recording.run(node,
+          new Recorder.Request(out.toString(), Container.CONTAINER_UNSPECIFIED, md, duration, false),
+          sources, null, bar);
+      if (!o.result().getOk()) {
+        throw new UserError(o.result().getError().getMessage());
+      }
+      return o.result().getFile();
+    } finally {
+      for (MediaSource s : sources) {
+        s.close();
+      }
+    }
   }
 }

@@ -20,6 +20,8 @@ public final class Lathe implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // Start logging before Pekko does, so that no early log call is queued and replayed with a warning.
+    org.slf4j.LoggerFactory.getLogger(Lathe.class);
     System.exit(run(args));
   }
 

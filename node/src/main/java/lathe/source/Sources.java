@@ -29,6 +29,10 @@ public final class Sources {
     return switch (kind) {
       case "tone" -> tone(args, limit);
       case "file" -> file(args);
+      case "adts" -> adts(args);
+      case "h264" -> h264(args);
+      case "pcm" -> pcm(args);
+      case "testcard" -> testcard(args);
       default -> throw new SourceException("unknown source kind '" + kind + "'; sources are " + KINDS);
     };
   }
@@ -69,6 +73,111 @@ public final class Sources {
       throw new SourceException("file:" + path + ": " + e.getMessage(), e);
     }
     throw new SourceException("file:" + path + ": not a WAV file (RIFF/RF64)");
+  }
+
+  private static MediaSource adts(String args) {
+    if (args.isEmpty()) {
+      throw new SourceException("adts needs PATH or - (standard input), e.g. adts:-");
+    }
+    try {
+      return args.equals("-") ? new AdtsSource(stdin()) : new AdtsSource(readable("adts", args));
+    } catch (IOException e) {
+      throw new SourceException("adts:" + args + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** h264:PATH|-[:FPS], FPS as 25, 29.97 or 30000/1001. */
+  private static MediaSource h264(String args) {
+    String path = args;
+    int[] fps = {25, 1};
+    int colon = args.lastIndexOf(':');
+    if (colon > 0 && args.substring(colon + 1).matches("\\d+(\\.\\d+)?(/\\d+)?")) {
+      fps = frameRate(args.substring(colon + 1));
+      path = args.substring(0, colon);
+    }
+    if (path.isEmpty()) {
+      throw new SourceException("h264 needs PATH or - (standard input), e.g. h264:-:25");
+    }
+    try {
+      return path.equals("-") ? new H264Source(stdin(), fps[0], fps[1])
+          : new H264Source(readable("h264", path), fps[0], fps[1]);
+    } catch (IOException e) {
+      throw new SourceException("h264:" + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** pcm:PATH|-:RATE:CHANNELS:BITS, signed little-endian. */
+  private static MediaSource pcm(String args) {
+    String[] p = args.split(":", -1);
+    if (p.length < 4) {
+      throw new SourceException("pcm needs PATH|-:RATE:CHANNELS:BITS, e.g. pcm:-:48000:2:16");
+    }
+    int n = p.length;
+    String path = String.join(":", java.util.Arrays.copyOf(p, n - 3));
+    int rate = positive(p[n - 3], "pcm sample rate");
+    int channels = positive(p[n - 2], "pcm channel count");
+    int bits = positive(p[n - 1], "pcm bits per sample");
+    try {
+      return path.equals("-") ? new PcmSource(stdin(), rate, channels, bits)
+          : new PcmSource(readable("pcm", path), rate, channels, bits);
+    } catch (IOException e) {
+      throw new SourceException("pcm:" + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** testcard:WxH@FPS. */
+  private static MediaSource testcard(String args) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)x(\\d+)@([0-9./]+)").matcher(args);
+    if (!m.matches()) {
+      throw new SourceException("testcard needs WxH@FPS, e.g. testcard:640x360@25");
+    }
+    int w = positive(m.group(1), "testcard width");
+    int h = positive(m.group(2), "testcard height");
+    int[] fps = frameRate(m.group(3));
+    return new TestcardSource(w, h, fps[0], fps[1], -1);
+  }
+
+  /** "25" → 25/1, "29.97" → 30000/1001, "30000/1001" as given. */
+  static int[] frameRate(String s) {
+    try {
+      if (s.contains("/")) {
+        String[] f = s.split("/");
+        return new int[] {positive(f[0], "frame rate"), positive(f[1], "frame rate")};
+      }
+      if (s.contains(".")) {
+        double v = Double.parseDouble(s);
+        long num = Math.round(Math.ceil(v) * 1000);
+        if (Math.abs(num / 1001.0 - v) < 0.005) {
+          return new int[] {(int) num, 1001};
+        }
+        return new int[] {(int) Math.round(v * 1000), 1000};
+      }
+      return new int[] {positive(s, "frame rate"), 1};
+    } catch (NumberFormatException e) {
+      throw new SourceException("frame rate '" + s + "' is not a number");
+    }
+  }
+
+  private static boolean stdinTaken;
+
+  /** Standard input, for one source only. */
+  private static synchronized InputStream stdin() {
+    if (stdinTaken) {
+      throw new SourceException("only one source can read standard input (-)");
+    }
+    stdinTaken = true;
+    return new BufferedInputStream(System.in, 1 << 20);
+  }
+
+  private static Path readable(String kind, String path) {
+    Path p = Path.of(path);
+    if (!Files.isRegularFile(p) && !Files.exists(p)) {
+      throw new SourceException(kind + ":" + path + ": no such file");
+    }
+    if (!Files.isReadable(p)) {
+      throw new SourceException(kind + ":" + path + ": not readable");
+    }
+    return p;
   }
 
   static boolean startsWith(byte[] b, String magic) {

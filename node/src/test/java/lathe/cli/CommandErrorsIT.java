@@ -27,6 +27,8 @@ class CommandErrorsIT {
     fails("does not exist", "record", "-o", "no/such/dir/a.wav", "--source", "tone:48000:2", "--duration", "1s");
     fails("cannot tell the container", "record", "-o", "a.xyz", "--source", "tone:48000:2", "--duration", "1s");
     fails("give --duration", "record", "-o", "a.wav", "--source", "tone:48000:2");
+    fails("use mp4 for mjpeg", "record", "-o", "a.wav", "--source", "testcard:64x48@25", "--duration", "1s");
+    fails("testcard needs WxH@FPS", "record", "-o", "a.mp4", "--source", "testcard:big", "--duration", "1s");
     fails("not a duration", "record", "-o", "a.wav", "--source", "tone:48000:2", "--duration", "soon");
     fails("no such file", "record", "-o", "a.wav", "--source", "file:missing.wav");
     fails("Missing required option", "record", "--source", "tone:48000:2");

@@ -83,9 +83,9 @@ public final class Recovery {
         kept = table.count();
         try (ContainerWriter writer = format.resume(ch, header.getStreamsList(), header.getMetadata(), table)) {
           writer.finish(table);
+          ch.force(true);
+          bytes = ch.size();
         }
-        ch.force(true);
-        bytes = ch.size();
       }
       DurableFiles.moveIntoPlace(part, target);
       Files.delete(journalPath);
