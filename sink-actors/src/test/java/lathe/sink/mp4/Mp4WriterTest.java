@@ -113,4 +113,121 @@ class Mp4WriterTest {
     }
     r.writer().close();
   }
+
+  @Test
+  void resumeCutsTrailingGarbageAndKeepsExactlyTheTablesSamples() throws Exception {
+    Path file = dir.resolve("c.mp4.part");
+    Recording r = record(file, 100, dir.resolve("unused.mp4"), -1);
+    r.writer().close(); // the process dies here: no finish, the last fragment open
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      ch.write(ByteBuffer.wrap("half a sample and a torn moof".repeat(50).getBytes()));
+    }
+    // the journal's torn tail: the last three samples never made it
+    List<SampleRecord> kept = r.written().subList(0, r.written().size() - 3);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ContainerWriter w = new Mp4Format().resume(ch, List.of(PCM, PCM_BE), Metadata.getDefaultInstance(),
+          new ListSampleTable(kept));
+      w.finish(new ListSampleTable(kept));
+    }
+    Probe.Result p = Probe.packets(file);
+    assertEquals(0, p.exit(), p.stderr());
+    assertEquals("", p.stderr());
+    assertEquals(sorted(r.expected().subList(0, kept.size())), sorted(p.packets()));
+  }
+
+  @Test
+  void resumeRefusesAFileItDidNotWrite() throws Exception {
+    Path file = dir.resolve("d.mp4.part");
+    Files.writeString(file, "RIFF\0\0\0\0WAVEfmt not an mp4");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> new Mp4Format()
+          .resume(ch, List.of(PCM), Metadata.getDefaultInstance(), new ListSampleTable(List.of())));
+      assertTrue(e.getMessage().contains("not an MP4 file written by Lathe"), e.getMessage());
+    }
+  }
+
+  /**
+   * Past 4 GiB: samples whose bytes lie beyond 2^32 (in a sparse file, so the test stays fast) must be indexed
+   * with co64 and a 64-bit mdat, and ffprobe must find each one at its offset.
+   */
+  @Test
+  void samplesPast4GiBUseCo64AndA64BitMdat() throws Exception {
+    Path file = dir.resolve("big.mp4.part");
+    List<SampleRecord> table = new ArrayList<>();
+    List<String> expected = new ArrayList<>();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      ContainerWriter w = new Mp4Format().create(ch, List.of(PCM), Metadata.getDefaultInstance());
+      long offset = 0;
+      for (int n = 0; n < 20; n++) {
+        ByteBuffer data = packet(n, 1024);
+        SampleRecord r = new SampleRecord(0, n, n * 1024L, n * 1024L, 1024, true, false, 4096, 0);
+        if (n < 10) {
+          offset = w.append(r, data);
+        } else {
+          offset = n == 10 ? (5L << 30) + 12345 : offset + 4096; // as if 5 GiB of other media lay between
+          ch.write(data, offset);
+        }
+        table.add(new SampleRecord(0, n, n * 1024L, n * 1024L, 1024, true, false, 4096, offset));
+        expected.add(n * 1024L + "," + offset);
+      }
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ContainerWriter w = new Mp4Format().resume(ch, List.of(PCM), Metadata.getDefaultInstance(),
+          new ListSampleTable(table));
+      w.finish(new ListSampleTable(table));
+    }
+    Process p = new ProcessBuilder("ffprobe", "-v", "error", "-show_entries", "packet=pts,pos", "-of", "csv=p=0",
+        file.toString()).redirectErrorStream(true).start();
+    List<String> lines = new String(p.getInputStream().readAllBytes()).lines().toList();
+    assertEquals(0, p.waitFor());
+    assertEquals(expected, lines);
+    assertTrue(Files.size(file) > (5L << 30));
+  }
+
+  /**
+   * Finalize streams the sample tables from the table without holding them: a million interleaved samples (a
+   * million chunks) are indexed from a table that computes its records on the fly, and ffprobe counts them all.
+   */
+  @Test
+  void finishOfAMillionSamplesStreamsTheTables() throws Exception {
+    int perStream = Integer.getInteger("lathe.mp4.samplesPerStream", 500_000);
+    Path file = dir.resolve("many.mp4.part");
+    long dataStart;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      ContainerWriter w = new Mp4Format().create(ch, List.of(PCM, PCM), Metadata.getDefaultInstance());
+      dataStart = w.size();
+      ch.write(ByteBuffer.allocate(1), dataStart + 8L * perStream * 2 - 1); // zeros: 2 frames per sample
+    }
+    long start = dataStart;
+    lathe.sink.container.SampleTable generated = new lathe.sink.container.SampleTable() {
+      @Override
+      public long count() {
+        return 2L * perStream;
+      }
+
+      @Override
+      public void forEach(SampleConsumer consumer) throws IOException {
+        for (long i = 0; i < 2L * perStream; i++) {
+          long n = i / 2;
+          consumer.accept(new SampleRecord((int) (i % 2), n, 2 * n, 2 * n, 2, true, false, 8, start + 8 * i));
+        }
+      }
+    };
+    Runtime rt = Runtime.getRuntime();
+    System.gc();
+    long before = rt.totalMemory() - rt.freeMemory();
+    long t0 = System.nanoTime();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ContainerWriter w = new Mp4Format().resume(ch, List.of(PCM, PCM), Metadata.getDefaultInstance(), generated);
+      w.finish(generated);
+    }
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    long grown = rt.totalMemory() - rt.freeMemory() - before;
+    System.out.printf("finish of %d samples: %d ms, heap grew by %d KiB%n", 2L * perStream, millis, grown >> 10);
+    String counts = Probe.format(file, "stream=nb_read_packets,duration_ts", "-count_packets");
+    assertTrue(counts.contains("nb_read_packets=" + perStream), counts);
+    assertTrue(counts.contains("duration_ts=" + 2L * perStream), counts);
+  }
 }

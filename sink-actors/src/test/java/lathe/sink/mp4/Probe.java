@@ -27,9 +27,12 @@ final class Probe {
     return new Result(exit, err, lines);
   }
 
-  static String format(Path file, String entries) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("ffprobe", "-v", "error", "-show_entries", entries, "-of", "default=nw=1",
-        file.toString()).redirectErrorStream(true).start();
+  static String format(Path file, String entries, String... more) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("ffprobe", "-v", "error", "-show_entries", entries, "-of",
+        "default=nw=1"));
+    cmd.addAll(List.of(more));
+    cmd.add(file.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor();
     return out;
