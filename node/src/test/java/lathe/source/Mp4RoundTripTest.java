@@ -200,6 +200,9 @@ class Mp4RoundTripTest {
     Path in = ffmpeg("two.m4a", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-f", "lavfi", "-i",
         "sine=frequency=440:sample_rate=44100", "-t", "3", "-map", "0", "-map", "1", "-c:a", "aac");
     assertSamePackets(in);
+    // QuickTime keeps the esds inside a wave box
+    assertSamePackets(ffmpeg("two.mov", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-f",
+        "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "3", "-map", "0", "-map", "1", "-c:a", "aac"));
   }
 
   @Test
@@ -246,5 +249,14 @@ class Mp4RoundTripTest {
     assertTrue(e.getMessage().contains("not an MP4/MOV file"), e.getMessage());
     SourceException missing = assertThrows(SourceException.class, () -> Mp4Source.open(dir.resolve("nope.mp4")));
     assertTrue(missing.getMessage().contains("no such file"), missing.getMessage());
+  }
+
+  /** A track that starts late gets an empty edit, and one starting before zero a media_time (§8.6.6). */
+  @Test
+  void lateAndEarlyStartingTracks() throws Exception {
+    Path in = ffmpeg("late.mp4", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-itsoffset", "0.5", "-f",
+        "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", "3", "-map", "0", "-map", "1", "-c:v",
+        "libx264", "-bf", "2", "-c:a", "aac");
+    assertSamePackets(in);
   }
 }
