@@ -259,4 +259,17 @@ class Mp4RoundTripTest {
         "libx264", "-bf", "2", "-c:a", "aac");
     assertSamePackets(in);
   }
+
+  /** A timecode track is not media: it is skipped without error and the video passes through. */
+  @Test
+  void timecodeTrackIsSkipped() throws Exception {
+    Path in = ffmpeg("tc.mov", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-t", "1", "-c:v", "mjpeg",
+        "-timecode", "01:00:00:00");
+    assertTrue(probe(in, "stream=codec_tag_string").contains("tmcd"), "ffmpeg wrote no timecode track");
+    try (Mp4Source source = Mp4Source.open(in)) {
+      assertEquals(1, source.streams().size());
+    }
+    Result r = remux(in);
+    assertEquals(packets(in).get(0), packets(r.output()).get(0));
+  }
 }
