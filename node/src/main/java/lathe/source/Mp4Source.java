@@ -377,7 +377,7 @@ public final class Mp4Source implements MediaSource {
         bigEndian = false;
       }
       case "in24", "in32", "fl32", "fl64" -> {
-        bits = fourcc.startsWith("in") ? Integer.parseInt(fourcc.substring(2)) : Integer.parseInt(fourcc.substring(2));
+        bits = Integer.parseInt(fourcc.substring(2));
         floating = fourcc.startsWith("fl");
         bigEndian = !littleEndianFlag;
       }
@@ -561,7 +561,6 @@ public final class Mp4Source implements MediaSource {
         } else if (t != null && c.type.equals("tfdt")) {
           t.fragmentDts = d.get(0) == 1 ? d.getLong(4) : u32(d, 4);
         } else if (t != null && c.type.equals("trun")) {
-          int version = d.get(0);
           int flags = d.getInt(0) & 0xFFFFFF;
           long count = u32(d, 4);
           int at = 8;
@@ -593,7 +592,7 @@ public final class Mp4Source implements MediaSource {
               at += 4;
             }
             if ((flags & 0x800) != 0) {
-              cto = version == 0 ? d.getInt(at) : d.getInt(at);
+              cto = d.getInt(at); // signed in version 1; ffmpeg reads version 0 the same way
               at += 4;
             }
             // §8.8.3.1: non-sync or depends-on-others means not a key frame

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import lathe.sink.container.ContainerWriter;
@@ -104,6 +103,13 @@ public final class Mp4Writer implements ContainerWriter {
   static Mp4Writer resume(FileChannel channel, List<Track> tracks, long created, SampleTable samples)
       throws IOException {
     long size = channel.size();
+    if (samples.count() == 0 && size < 16) {
+      // died while writing the opening itself: nothing was recorded, so write it again
+      channel.truncate(0);
+      Mp4Writer fresh = create(channel, tracks, created, Duration.ofSeconds(2));
+      return new Mp4Writer(channel, tracks, created, Duration.ofSeconds(2), fresh.initialMoovAt,
+          fresh.initialMoovSize, fresh.end, true);
+    }
     ByteBuffer head = Io.readFully(channel, 0, (int) Math.min(size, 16));
     if (size < 16 || !fourcc(head, 4).equals("ftyp")) {
       throw new IOException("not an MP4 file written by Lathe (no ftyp box at the start)");
@@ -349,9 +355,5 @@ public final class Mp4Writer implements ContainerWriter {
     void clear() {
       count = 0;
     }
-  }
-
-  List<Track> tracks() {
-    return new ArrayList<>(tracks);
   }
 }

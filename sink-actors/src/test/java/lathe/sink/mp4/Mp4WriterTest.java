@@ -230,4 +230,19 @@ class Mp4WriterTest {
     assertTrue(counts.contains("nb_read_packets=" + perStream), counts);
     assertTrue(counts.contains("duration_ts=" + 2L * perStream), counts);
   }
+
+  @Test
+  void resumeOfARecordingThatDiedInItsOpeningGivesAnEmptyValidFile() throws Exception {
+    Path file = dir.resolve("e.mp4.part");
+    Files.write(file, new byte[] {0, 0, 0});
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ContainerWriter w = new Mp4Format().resume(ch, List.of(PCM), Metadata.getDefaultInstance(),
+          new ListSampleTable(List.of()));
+      w.finish(new ListSampleTable(List.of()));
+    }
+    Probe.Result p = Probe.packets(file);
+    assertEquals(0, p.exit(), p.stderr());
+    assertEquals(List.of(), p.packets());
+    assertTrue(Probe.format(file, "stream=codec_name").contains("codec_name=pcm_s16le"));
+  }
 }
