@@ -742,7 +742,10 @@ public final class Mp4Source implements MediaSource {
     }
 
     long shift(long movieTimescale) {
-      long empty = movieTimescale > 0 ? emptyEdit * timescale / movieTimescale : 0;
+      // rounded to nearest, as ffmpeg's av_rescale does
+      long empty = movieTimescale > 0 ? java.math.BigInteger.valueOf(emptyEdit)
+          .multiply(java.math.BigInteger.valueOf(timescale)).add(java.math.BigInteger.valueOf(movieTimescale / 2))
+          .divide(java.math.BigInteger.valueOf(movieTimescale)).longValueExact() : 0;
       return empty - mediaTime;
     }
   }

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
-import lathe.sink.container.SampleRecord;
 import lathe.sink.container.SampleTable;
 
 /**

@@ -2,7 +2,6 @@ package lathe.sink.mp4;
 
 import java.util.List;
 import lathe.protocol.AudioFormat;
-import lathe.protocol.Codec;
 import lathe.protocol.MediaType;
 
 /**

@@ -23,7 +23,9 @@ import lathe.sink.container.SampleTable;
  * in an {@code mdat} of size 0 ("to the end of the file", §4.2) behind an 8-byte {@code free}, so the file is a
  * valid box sequence after every write: a crash leaves a file that players read up to the last closed
  * fragment. Closing a fragment writes its moof, then rewrites those 16 bytes as {@code free}+{@code mdat}
- * with the real size (or a 64-bit {@code mdat} header), one pwrite.
+ * with the real size (or a 64-bit {@code mdat} header), one pwrite. In the fragments each stream's times
+ * count from its first sample (tfdt cannot be negative and the initial moov has no edit list yet); the exact
+ * timestamps, edit lists included, come with the final moov.
  *
  * <p>At {@link #finish} (soft remux, no data copied): the 16 bytes in front of the first fragment become one
  * {@code mdat} spanning every fragment (the moofs turn into ignored payload), a plain {@code moov} with full
