@@ -69,10 +69,13 @@ public final class Sources {
       if (n >= 12 && (startsWith(head, "RIFF") || startsWith(head, "RF64") || startsWith(head, "BW64"))) {
         return new WavSource(p);
       }
+      if (n >= 8 && isIsoBmff(head)) {
+        return Mp4Source.open(p);
+      }
     } catch (IOException e) {
       throw new SourceException("file:" + path + ": " + e.getMessage(), e);
     }
-    throw new SourceException("file:" + path + ": not a WAV file (RIFF/RF64)");
+    throw new SourceException("file:" + path + ": neither WAV (RIFF/RF64) nor MP4/MOV");
   }
 
   private static MediaSource adts(String args) {
@@ -178,6 +181,12 @@ public final class Sources {
       throw new SourceException(kind + ":" + path + ": not readable");
     }
     return p;
+  }
+
+  /** An ISO BMFF / QuickTime file opens with one of these boxes (ISO/IEC 14496-12 §4.2). */
+  private static boolean isIsoBmff(byte[] head) {
+    String type = new String(head, 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+    return java.util.Set.of("ftyp", "moov", "mdat", "free", "wide", "skip", "styp", "moof").contains(type);
   }
 
   static boolean startsWith(byte[] b, String magic) {
