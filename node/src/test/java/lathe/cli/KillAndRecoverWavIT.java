@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,12 +27,12 @@ class KillAndRecoverWavIT {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (lastAck < 100 && System.nanoTime() < deadline && p.isAlive()) { // 100 acks = 2 s of audio
       TimeUnit.MILLISECONDS.sleep(100);
-      lastAck = lastAck(events);
+      lastAck = LatheProcess.lastAck(events, 0);
     }
     assertTrue(p.isAlive(), "recording still running: " + Files.readString(dir.resolve("lathe.err")));
     new ProcessBuilder("kill", "-9", Long.toString(p.pid())).start().waitFor();
     p.waitFor(10, TimeUnit.SECONDS);
-    lastAck = lastAck(events); // everything acknowledged before the kill
+    lastAck = LatheProcess.lastAck(events, 0); // everything acknowledged before the kill
     assertTrue(lastAck >= 100, "acks seen: " + lastAck);
 
     Path part = dir.resolve("k.wav.part");
@@ -57,23 +56,5 @@ class KillAndRecoverWavIT {
     }
     LatheProcess.Result again = lathe(dir, "recover", dir.resolve("k.wav").toString());
     again.assertOneLineError(); // nothing left to recover; the finalized file is not touched
-  }
-
-  static long lastAck(Path events) throws Exception {
-    if (!Files.exists(events)) {
-      return -1;
-    }
-    long last = -1;
-    List<String> lines = Files.readAllLines(events);
-    for (String line : lines) {
-      if (!line.endsWith("}")) {
-        continue; // the line being written when we looked
-      }
-      JsonNode e = LatheProcess.JSON.readTree(line);
-      if ("ack".equals(e.get("event").asText())) {
-        last = Math.max(last, e.get("seq").asLong());
-      }
-    }
-    return last;
   }
 }

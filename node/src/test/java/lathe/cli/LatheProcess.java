@@ -81,6 +81,41 @@ final class LatheProcess {
     return JSON.readTree(r.out());
   }
 
+  /**
+   * ffprobe's packets of each stream, as "pts dts duration flags md5" lines: what the packet-identity checks
+   * compare (per stream, because interleaving across streams is the muxer's choice).
+   */
+  static java.util.Map<Integer, List<String>> packets(Path dir, Path file) throws IOException, InterruptedException {
+    Result r = tool(dir, "ffprobe", "-v", "error", "-show_data_hash", "md5", "-show_entries",
+        "packet=stream_index,pts,dts,duration,flags,data_hash", "-of", "json", file.toString());
+    assertTrue(r.exit() == 0 && r.err().isBlank(), "ffprobe reads the packets of " + file + ": " + r.err());
+    java.util.Map<Integer, List<String>> byStream = new java.util.TreeMap<>();
+    for (JsonNode p : JSON.readTree(r.out()).get("packets")) {
+      byStream.computeIfAbsent(p.get("stream_index").asInt(), k -> new ArrayList<>())
+          .add(p.path("pts").asText("-") + " " + p.path("dts").asText("-") + " " + p.path("duration").asText("-")
+              + " " + p.path("flags").asText() + " " + p.path("data_hash").asText());
+    }
+    return byStream;
+  }
+
+  /** The highest acknowledged seq of a stream in a `--events` file, -1 before the first ack. */
+  static long lastAck(Path events, int stream) throws IOException {
+    if (!Files.exists(events)) {
+      return -1;
+    }
+    long last = -1;
+    for (String line : Files.readAllLines(events)) {
+      if (!line.endsWith("}")) {
+        continue; // the line being written when we looked
+      }
+      JsonNode e = JSON.readTree(line);
+      if ("ack".equals(e.get("event").asText()) && e.get("stream").asInt() == stream) {
+        last = Math.max(last, e.get("seq").asLong());
+      }
+    }
+    return last;
+  }
+
   /** The decoded PCM of an audio file as signed 16-bit little-endian, by ffmpeg. */
   static byte[] pcm16(Path dir, Path file) throws IOException, InterruptedException {
     Path raw = Files.createTempFile(dir, "pcm", ".raw");
