@@ -43,7 +43,21 @@ final class DemoCommand implements Callable<Integer> {
           tone.getDurationSeconds(), tone.getStreams(0).getSamples());
       System.out.println("   inspect: ffprobe -hide_banner -show_format " + tone.getPath());
       System.out.println("            sox --i " + tone.getPath());
+
+      Path mp4 = archive.resolve("demo-" + stamp + ".mp4");
+      FileInfo card = record(node, mp4, List.of("testcard:640x360@25", "tone:48000:2:997"), Duration.ofSeconds(5),
+          "Lathe demo: test card and tone", bar);
+      System.out.printf(Locale.ROOT, "2. MP4 (MJPEG test card + PCM tone): %s%n   %,d bytes, %.3f s, %d video and "
+              + "%d audio samples in one plain moov%n", card.getPath(), card.getBytes(), card.getDurationSeconds(),
+          card.getStreams(0).getSamples(), card.getStreams(1).getSamples());
+      System.out.println("   inspect: ffprobe -hide_banner " + card.getPath());
     }
+    Path killed = archive.resolve("demo-" + stamp + "-killed.mp4");
+    KillDemo.Outcome k = KillDemo.run(dataDir.toAbsolutePath().normalize(), killed);
+    System.out.printf(Locale.ROOT, "3. kill -9 during a live recording, then lathe recover: %s%n   %,d samples "
+            + "acknowledged before the kill, %,d recovered (%,d bytes)%n", k.recovered(), k.acknowledged(),
+        k.samples(), k.bytes());
+    System.out.println("   inspect: ffprobe -hide_banner " + k.recovered());
     return 0;
   }
 
