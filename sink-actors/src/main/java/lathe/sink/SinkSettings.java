@@ -14,6 +14,7 @@ public record SinkSettings(
     Duration statisticsTimeout,
     int maxSampleBytes,
     int batchBytes,
+    long maxQueuedBytes,
     String ioDispatcher,
     Map<Container, ContainerFormat> formats) {
 
@@ -32,17 +33,28 @@ public record SinkSettings(
         config.getDuration("lathe.sink.statistics-timeout"),
         (int) Math.min(Integer.MAX_VALUE - 64, max),
         (int) Math.min(Integer.MAX_VALUE - 64, batch),
+        config.getBytes("lathe.sink.max-queued-bytes"),
         "lathe.io-dispatcher",
         Map.copyOf(formats));
   }
 
   public SinkSettings withFinalizeTimeout(Duration timeout) {
-    return new SinkSettings(durability, timeout, statisticsTimeout, maxSampleBytes, batchBytes, ioDispatcher,
-        formats);
+    return new SinkSettings(durability, timeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
+        ioDispatcher, formats);
+  }
+
+  public SinkSettings withMaxSampleBytes(int max) {
+    return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, max, batchBytes, maxQueuedBytes,
+        ioDispatcher, formats);
+  }
+
+  public SinkSettings withMaxQueuedBytes(long max) {
+    return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, max,
+        ioDispatcher, formats);
   }
 
   public SinkSettings withDurability(Durability d) {
-    return new SinkSettings(d, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, ioDispatcher,
-        formats);
+    return new SinkSettings(d, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
+        ioDispatcher, formats);
   }
 }

@@ -141,6 +141,10 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
       return refuse(s, ErrorCode.SAMPLE_TOO_LARGE, "sample " + s.getSeq() + " of stream " + index + " has "
           + s.getData().size() + " bytes; the limit is " + settings.maxSampleBytes() + " (lathe.sink.max-sample-bytes)");
     }
+    if (stagedBytes + s.getData().size() > settings.maxQueuedBytes()) {
+      return refuse(s, ErrorCode.QUEUE_FULL, "stream " + index + " has " + stagedBytes + " bytes waiting for the "
+          + "disk (lathe.sink.max-queued-bytes); sample " + s.getSeq() + " was not taken: resend it after the next ack");
+    }
     if (s.getDts() < lastDts) {
       return refuse(s, ErrorCode.TIMESTAMP_OUT_OF_ORDER, "sample " + s.getSeq() + " of stream " + index
           + " has dts " + s.getDts() + " before the previous sample's " + lastDts + "; decoding times may not go back");

@@ -235,10 +235,7 @@ class RecordingActorTest {
 
   @Test
   void refusesBadSamplesWithStableCodesAndKeepsGoing() throws IOException {
-    SinkSettings s = settings(new RawFormat());
-    s = new SinkSettings(s.durability(), s.finalizeTimeout(), s.statisticsTimeout(), 1024, s.batchBytes(),
-        s.ioDispatcher(), s.formats());
-    Rig rig = writing(s, "bad.wav", pcm(8000, 1));
+    Rig rig = writing(settings(new RawFormat()).withMaxSampleBytes(1024), "bad.wav", pcm(8000, 1));
     rig.write(0, 0, 100, bytes(10, 0x22));
     rig.write(0, 1, 99, bytes(10, 0x22));
     assertEquals(1, expectStreamError(rig.owner, ErrorCode.TIMESTAMP_OUT_OF_ORDER).getStreamError().getSeq());
@@ -274,6 +271,26 @@ class RecordingActorTest {
     assertEquals("chapter-1", e.getMarker().getContext().toStringUtf8());
     assertTrue(events.stream().anyMatch(x -> x.hasAck() && x.getAck().getSeq() == 4),
         () -> "every earlier sample was acknowledged before OnMarker: " + events);
+    assertTrue(rig.finalizeRecording().getOk());
+  }
+
+  @Test
+  void aProducerThatIgnoresAcksIsRefusedBeforeTheQueueGrowsWithoutBound() {
+    Semaphore gate = new Semaphore(0);
+    Rig rig = writing(settings(new RawFormat(gate, Long.MAX_VALUE)).withMaxQueuedBytes(100), "full.wav",
+        pcm(8000, 1));
+    try {
+      for (int i = 0; i < 12; i++) {
+        rig.write(0, i, i, bytes(10, 0x61)); // sample 0 is with the stalled disk, 1..10 fill the 100 bytes
+      }
+      assertEquals(11, expectStreamError(rig.owner, ErrorCode.QUEUE_FULL).getStreamError().getSeq());
+      assertEquals(100, rig.stats(0).getQueuedBytes());
+    } finally {
+      gate.release(1000);
+    }
+    awaitAck(rig.owner, 0, 10);
+    rig.write(0, 11, 11, bytes(10, 0x61)); // resent after the ack: taken
+    awaitAck(rig.owner, 0, 11);
     assertTrue(rig.finalizeRecording().getOk());
   }
 
