@@ -97,23 +97,9 @@ class Mp4RoundTripTest {
           }
         }
       }
-      w.finish(new ListTable(written));
+      w.finish(SampleTable.of(written));
     }
     return new Result(output, written.size(), Files.exists(snapshot) ? snapshot : null);
-  }
-
-  private record ListTable(List<SampleRecord> samples) implements SampleTable {
-    @Override
-    public long count() {
-      return samples.size();
-    }
-
-    @Override
-    public void forEach(SampleConsumer consumer) throws IOException {
-      for (SampleRecord s : samples) {
-        consumer.accept(s);
-      }
-    }
   }
 
   private Result assertSamePackets(Path input) throws Exception {

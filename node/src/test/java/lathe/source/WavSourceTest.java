@@ -128,19 +128,7 @@ class WavSourceTest {
             r.discontinuity(), r.size(), offset));
         seen.add(s);
       }
-      writer.finish(new SampleTable() {
-        @Override
-        public long count() {
-          return table.size();
-        }
-
-        @Override
-        public void forEach(SampleConsumer consumer) throws IOException {
-          for (SampleRecord r : table) {
-            consumer.accept(r);
-          }
-        }
-      });
+      writer.finish(SampleTable.of(table));
     }
   }
 

@@ -16,6 +16,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import lathe.protocol.Metadata;
 import lathe.protocol.VideoFormat;
 import lathe.sink.container.ContainerWriter;
 import lathe.sink.container.SampleRecord;
+import lathe.sink.container.SampleTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,7 +68,7 @@ class BwfWriterTest {
   private final class Recording {
     final FileChannel channel;
     final ContainerWriter writer;
-    final Tools.MemoryTable table = new Tools.MemoryTable();
+    final List<SampleRecord> table = new ArrayList<>();
     long seq;
     long pts;
     final int blockAlign;
@@ -82,12 +84,12 @@ class BwfWriterTest {
       int frames = bytes.length / blockAlign;
       long offset = writer.append(new SampleRecord(0, seq, pts, pts, frames, true, false, bytes.length, -1),
           ByteBuffer.wrap(bytes));
-      table.records.add(new SampleRecord(0, seq++, pts, pts, frames, true, false, bytes.length, offset));
+      table.add(new SampleRecord(0, seq++, pts, pts, frames, true, false, bytes.length, offset));
       pts += frames;
     }
 
     void finishAndClose() throws IOException {
-      writer.finish(table);
+      writer.finish(SampleTable.of(table));
       writer.close();
     }
   }
@@ -233,12 +235,11 @@ class BwfWriterTest {
     r.channel.close();
 
     // The journal only knows the first 100 samples (2 s): the rest never got acknowledged.
-    Tools.MemoryTable journal = new Tools.MemoryTable();
-    journal.records.addAll(r.table.records.subList(0, 100));
+    SampleTable journal = SampleTable.of(r.table.subList(0, 100));
     try (FileChannel ch = FileChannel.open(file, READ, WRITE)) {
       ContainerWriter resumed = format.resume(ch, List.of(pcm(48000, 2, 16, false, false)), metadata(), journal);
       resumed.finish(journal);
-      assertEquals(journal.records.get(99).end(), resumed.size());
+      assertEquals(r.table.get(99).end(), resumed.size());
     }
     Map<String, String> probe = Tools.probe(file);
     assertEquals("2.000000", probe.get("format.duration"));

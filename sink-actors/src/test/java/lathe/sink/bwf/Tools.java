@@ -8,13 +8,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import lathe.sink.container.SampleRecord;
-import lathe.sink.container.SampleTable;
 
 /** Runs the tools users trust (ffprobe, ffmpeg, sox) and a sample table kept in memory. */
 final class Tools {
@@ -62,23 +59,6 @@ final class Tools {
       return out.toByteArray();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  /** A sample table in memory, what the journal would hold. */
-  static final class MemoryTable implements SampleTable {
-    final List<SampleRecord> records = new ArrayList<>();
-
-    @Override
-    public long count() {
-      return records.size();
-    }
-
-    @Override
-    public void forEach(SampleConsumer consumer) throws IOException {
-      for (SampleRecord r : records) {
-        consumer.accept(r);
-      }
     }
   }
 }

@@ -19,6 +19,7 @@ import lathe.protocol.MediaType;
 import lathe.protocol.Metadata;
 import lathe.sink.container.ContainerWriter;
 import lathe.sink.container.SampleRecord;
+import lathe.sink.container.SampleTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,7 +82,7 @@ class Mp4WriterTest {
   void finishedFileHoldsEveryPacketAsWritten() throws Exception {
     Path file = dir.resolve("a.mp4");
     Recording r = record(file, 200, dir.resolve("snap.mp4"), 7 * 20);
-    r.writer().finish(new ListSampleTable(r.written()));
+    r.writer().finish(SampleTable.of(r.written()));
     r.writer().close();
     Probe.Result p = Probe.packets(file);
     assertEquals(0, p.exit(), p.stderr());
@@ -134,8 +135,8 @@ class Mp4WriterTest {
     List<SampleRecord> kept = r.written().subList(0, r.written().size() - 3);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ContainerWriter w = new Mp4Format().resume(ch, List.of(PCM, PCM_BE), Metadata.getDefaultInstance(),
-          new ListSampleTable(kept));
-      w.finish(new ListSampleTable(kept));
+          SampleTable.of(kept));
+      w.finish(SampleTable.of(kept));
     }
     Probe.Result p = Probe.packets(file);
     assertEquals(0, p.exit(), p.stderr());
@@ -149,7 +150,7 @@ class Mp4WriterTest {
     Files.writeString(file, "RIFF\0\0\0\0WAVEfmt not an mp4");
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> new Mp4Format()
-          .resume(ch, List.of(PCM), Metadata.getDefaultInstance(), new ListSampleTable(List.of())));
+          .resume(ch, List.of(PCM), Metadata.getDefaultInstance(), SampleTable.of(List.of())));
       assertTrue(e.getMessage().contains("not an MP4 file written by Lathe"), e.getMessage());
     }
   }
@@ -182,8 +183,8 @@ class Mp4WriterTest {
     }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ContainerWriter w = new Mp4Format().resume(ch, List.of(PCM), Metadata.getDefaultInstance(),
-          new ListSampleTable(table));
-      w.finish(new ListSampleTable(table));
+          SampleTable.of(table));
+      w.finish(SampleTable.of(table));
     }
     Process p = new ProcessBuilder("ffprobe", "-v", "error", "-show_entries", "packet=pts,pos", "-of", "csv=p=0",
         file.toString()).redirectErrorStream(true).start();
@@ -245,8 +246,8 @@ class Mp4WriterTest {
     Files.write(file, new byte[] {0, 0, 0});
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ContainerWriter w = new Mp4Format().resume(ch, List.of(PCM), Metadata.getDefaultInstance(),
-          new ListSampleTable(List.of()));
-      w.finish(new ListSampleTable(List.of()));
+          SampleTable.of(List.of()));
+      w.finish(SampleTable.of(List.of()));
     }
     Probe.Result p = Probe.packets(file);
     assertEquals(0, p.exit(), p.stderr());
