@@ -150,7 +150,9 @@ public final class SimulatedBackend implements BurnerBackend {
   public Track writeDataSession(Disc before, List<Path> paths, boolean close) throws IOException {
     Path img = dir.resolve(DATA);
     long oldLength = Files.exists(img) ? Files.size(img) : -1;
-    byte[] head = oldLength > 0 ? readHead(img) : null;
+    byte[] head = oldLength > 0 ? readRange(img, 0, Math.min(HEAD_BYTES, oldLength)) : null;
+    long tailFrom = oldLength > 0 ? Math.min(oldLength, Xorriso.nextWritableAddress("stdio:" + img) * 2048) : 0;
+    byte[] tail = oldLength > 0 ? readRange(img, tailFrom, oldLength - tailFrom) : null;
     try {
       Xorriso.run(Xorriso.appendSession("stdio:" + img, paths, close));
       long grown = Files.size(img) - Math.max(0, oldLength);
@@ -158,7 +160,7 @@ public final class SimulatedBackend implements BurnerBackend {
       // stdio: drives have no capacity of their own: the disc model decides, and a session too big is undone.
       return before.planDataSession(sectors, String.join(" ", paths.stream().map(Path::toString).toList()));
     } catch (IOException | RuntimeException e) {
-      rollBack(img, oldLength, head);
+      rollBack(img, oldLength, head, tailFrom, tail);
       throw e;
     }
   }
@@ -180,19 +182,24 @@ public final class SimulatedBackend implements BurnerBackend {
         .orElse(0);
   }
 
-  private static byte[] readHead(Path img) throws IOException {
+  private static byte[] readRange(Path img, long from, long length) throws IOException {
+    if (length > Integer.MAX_VALUE - 8) {
+      throw new DiscException(DriveError.IO_ERROR, "data image region too large to keep for undo: " + length);
+    }
     try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ)) {
-      ByteBuffer b = ByteBuffer.allocate((int) Math.min(HEAD_BYTES, ch.size()));
-      while (b.hasRemaining() && ch.read(b, b.position()) >= 0) {
+      ByteBuffer b = ByteBuffer.allocate((int) length);
+      while (b.hasRemaining() && ch.read(b, from + b.position()) >= 0) {
         // read fully
       }
       return b.array();
     }
   }
 
-  // xorriso appends a session after the old end and rewrites the volume descriptors in the first 64 KiB
-  // (growisofs-style multisession on overwriteable media): restoring both undoes the session exactly.
-  private static void rollBack(Path img, long oldLength, byte[] head) throws IOException {
+  // xorriso writes a new session from the medium's next writable address (inside the old session's padding)
+  // and rewrites the volume descriptors in the first 64 KiB (growisofs-style multisession on overwriteable
+  // media): restoring both regions and the length undoes the session exactly.
+  private static void rollBack(Path img, long oldLength, byte[] head, long tailFrom, byte[] tail)
+      throws IOException {
     if (oldLength < 0) {
       Files.deleteIfExists(img);
       return;
@@ -202,13 +209,16 @@ public final class SimulatedBackend implements BurnerBackend {
     }
     try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
       ch.truncate(oldLength);
-      if (head != null) {
-        ByteBuffer b = ByteBuffer.wrap(head);
-        while (b.hasRemaining()) {
-          ch.write(b, b.position());
-        }
-      }
+      writeFully(ch, head, 0);
+      writeFully(ch, tail, tailFrom);
       ch.force(true);
+    }
+  }
+
+  private static void writeFully(FileChannel ch, byte[] bytes, long at) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    while (b.hasRemaining()) {
+      ch.write(b, at + b.position());
     }
   }
 }

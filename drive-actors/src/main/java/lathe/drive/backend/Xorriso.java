@@ -52,6 +52,16 @@ public final class Xorriso {
     return names;
   }
 
+  /**
+   * The next writable address of a drive in 2048-byte blocks ("Media nwa" of {@code -toc}); 0 when xorriso
+   * does not say, so that callers keeping an undo copy keep all of it.
+   */
+  static long nextWritableAddress(String drive) throws IOException {
+    Processes.Result r = Processes.run(List.of("xorriso", "-report_about", "SORRY", "-indev", drive, "-toc"), 600);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("Media nwa\\s*:\\s*(\\d+)s").matcher(r.output());
+    return r.exitCode() == 0 && m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
   static void run(List<String> cmd) throws IOException {
     Processes.Result r = Processes.run(cmd, 3600);
     if (r.exitCode() != 0) {
