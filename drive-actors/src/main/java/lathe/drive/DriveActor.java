@@ -71,7 +71,7 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
 
   public record EjectMedia(ActorRef<Reply> replyTo) implements Command {}
 
-  /** Simulated drives only: the next audio track fails once {@code percent} of it is written (negative: off). */
+  /** Simulated drives only: audio tracks fail once {@code percent} of each is written (negative: off). */
   public record InjectWriteFault(int percent, ActorRef<Reply> replyTo) implements Command {}
 
   /** The answer to every request: {@code error} is null on success. */
@@ -122,6 +122,7 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
     AudioTrackWriter writer;
     long startNanos;
     boolean chunkInFlight;
+    boolean closing;
     ActorRef<Reply> cancelledBy;
     Throwable writeError;
 
@@ -195,6 +196,9 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
     }
     disc = m.disc();
     images = m.images();
+    // A session left open by a stopped process is still open on the disc: the drive resumes it, locked, so the
+    // caller can add tracks or release it (as wodim -fix would after a crash).
+    prepared = disc != null && disc.hasOpenSession();
     return stash.unstashAll(this);
   }
 
@@ -322,6 +326,7 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
     progress(Action.WRITING, m.written());
     if (m.written() >= job.writer.totalSectors()) {
       progress(Action.FINISHING, m.written());
+      job.closing = true;
       AudioTrackWriter writer = job.writer;
       Disc before = disc;
       getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> call(() -> {
@@ -345,7 +350,7 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
       return fail(m.replyTo(), DriveError.WRITE_NOT_IN_PROGRESS, "no track is being written");
     }
     job.cancelledBy = m.replyTo();
-    if (job.writer != null && !job.chunkInFlight) {
+    if (job.writer != null && !job.chunkInFlight && !job.closing) {
       timers.cancel(Tick.INSTANCE);
       return abandon();
     }
@@ -356,6 +361,7 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
   private Behavior<Command> abandon() {
     AudioTrackWriter writer = job.writer;
     Disc before = disc;
+    job.closing = true;
     progress(Action.FINISHING, writer.writtenSectors());
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> call(() -> {
       try (writer) {
@@ -384,6 +390,9 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
       done.request.replyTo().tell(new Reply(driveId, DriveError.WRITE_FAILED, "write error on track "
           + m.track().number() + ": " + message(done.writeError) + "; the partial track stays on the disc",
           m.track(), mediaInfo()));
+      if (done.cancelledBy != null) {
+        done.cancelledBy.tell(reply(null, "the track had already failed", m.track()));
+      }
     } else if (done.cancelledBy != null && m.track().partial()) {
       done.request.replyTo().tell(new Reply(driveId, DriveError.CANCELLED, "track " + m.track().number()
           + " cancelled; its " + m.track().contentSectors() + " written sectors stay on the disc", m.track(),

@@ -260,6 +260,18 @@ class DriveActorTest {
     assertEquals(before.expectedTableOfContents(), after.expectedTableOfContents());
     assertEquals(before.freeSectors(), after.freeSectors());
 
+    // A process stopped between two tracks leaves the session open: the drive resumes it.
+    ActorRef<Command> third = drive("sim2", MediaType.CDR80, WriteSpeed.MAX);
+    expectOk(third, DriveActor.PrepareMedia::new);
+    expectOk(third, r -> new DriveActor.AddAudioTrack(a.toString(), null, r));
+    testKit.stop(third);
+    ActorRef<Command> resumed = drive("sim2", null, WriteSpeed.MAX);
+    assertTrue(info(resumed).prepared());
+    assertEquals(2, expectOk(resumed, r -> new DriveActor.AddAudioTrack(a.toString(), null, r)).track().number());
+    expectOk(resumed, DriveActor.ReleaseMedia::new);
+    assertEquals(MediaState.CLOSED, info(resumed).state());
+    assertEquals(525 + 375, info(resumed).usedSectors());
+
     expectOk(again, DriveActor.EjectMedia::new);
     assertEquals(MediaState.NONE, info(again).state());
     assertEquals(DriveError.NO_MEDIA, ask(again, DriveActor.PrepareMedia::new).error());

@@ -54,7 +54,7 @@ public final class SimulatedBackend implements BurnerBackend {
     return dir;
   }
 
-  /** The next audio track fails with a write error once this share of it is written; negative: never. */
+  /** Audio tracks fail with a write error once this share of each is written; negative: never. */
   public void injectWriteFault(int percent) {
     this.faultAtPercent = percent;
   }
