@@ -1,7 +1,6 @@
 package lathe.drive.backend;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +35,6 @@ public final class SimulatedBackend implements BurnerBackend {
   public static final String TOC = "disc.toc";
   public static final String DATA = "data.img";
   public static final String STATE = "state.json";
-  private static final int HEAD_BYTES = 64 * 1024;
 
   private final Path dir;
   private final MediaType firstMedia;
@@ -148,21 +146,7 @@ public final class SimulatedBackend implements BurnerBackend {
 
   @Override
   public Track writeDataSession(Disc before, List<Path> paths, boolean close) throws IOException {
-    Path img = dir.resolve(DATA);
-    long oldLength = Files.exists(img) ? Files.size(img) : -1;
-    byte[] head = oldLength > 0 ? readRange(img, 0, Math.min(HEAD_BYTES, oldLength)) : null;
-    long tailFrom = oldLength > 0 ? Math.min(oldLength, Xorriso.nextWritableAddress("stdio:" + img) * 2048) : 0;
-    byte[] tail = oldLength > 0 ? readRange(img, tailFrom, oldLength - tailFrom) : null;
-    try {
-      Xorriso.run(Xorriso.appendSession("stdio:" + img, paths, close));
-      long grown = Files.size(img) - Math.max(0, oldLength);
-      long sectors = (grown + 2047) / 2048;
-      // stdio: drives have no capacity of their own: the disc model decides, and a session too big is undone.
-      return before.planDataSession(sectors, String.join(" ", paths.stream().map(Path::toString).toList()));
-    } catch (IOException | RuntimeException e) {
-      rollBack(img, oldLength, head, tailFrom, tail);
-      throw e;
-    }
+    return new XorrisoStdioDrive(dir.resolve(DATA)).appendSession(before, paths, close);
   }
 
   @Override
@@ -180,45 +164,5 @@ public final class SimulatedBackend implements BurnerBackend {
   private static long audioSessionEnd(Disc disc) {
     return disc.tracks().stream().filter(t -> t.kind() == TrackKind.AUDIO).mapToLong(Track::endLba).max()
         .orElse(0);
-  }
-
-  private static byte[] readRange(Path img, long from, long length) throws IOException {
-    if (length > Integer.MAX_VALUE - 8) {
-      throw new DiscException(DriveError.IO_ERROR, "data image region too large to keep for undo: " + length);
-    }
-    try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ)) {
-      ByteBuffer b = ByteBuffer.allocate((int) length);
-      while (b.hasRemaining() && ch.read(b, from + b.position()) >= 0) {
-        // read fully
-      }
-      return b.array();
-    }
-  }
-
-  // xorriso writes a new session from the medium's next writable address (inside the old session's padding)
-  // and rewrites the volume descriptors in the first 64 KiB (growisofs-style multisession on overwriteable
-  // media): restoring both regions and the length undoes the session exactly.
-  private static void rollBack(Path img, long oldLength, byte[] head, long tailFrom, byte[] tail)
-      throws IOException {
-    if (oldLength < 0) {
-      Files.deleteIfExists(img);
-      return;
-    }
-    if (!Files.exists(img)) {
-      return;
-    }
-    try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
-      ch.truncate(oldLength);
-      writeFully(ch, head, 0);
-      writeFully(ch, tail, tailFrom);
-      ch.force(true);
-    }
-  }
-
-  private static void writeFully(FileChannel ch, byte[] bytes, long at) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(bytes);
-    while (b.hasRemaining()) {
-      ch.write(b, at + b.position());
-    }
   }
 }
