@@ -20,6 +20,7 @@ import lathe.drive.backend.AudioTrackWriter;
 import lathe.drive.backend.BurnerBackend;
 import lathe.drive.backend.SimulatedBackend;
 import lathe.drive.backend.WriteSpeed;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -95,22 +96,25 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "lathe-drive");
   public static final String IO_DISPATCHER = "lathe.drives.io-dispatcher";
 
-  // Internal messages: results of work done on the I/O dispatcher, and the pacing timer.
-  private record Loaded(Disc disc, Map<String, String> images, Throwable failure) implements Command {}
+  // Internal messages: results of work done on the I/O dispatcher, and the pacing timer. They never leave the
+  // actor, so they have no wire form.
+  private interface Internal extends Command, NoSerializationVerificationNeeded {}
 
-  private record WavChecked(WavInfo wav, Throwable failure) implements Command {}
+  private record Loaded(Disc disc, Map<String, String> images, Throwable failure) implements Internal {}
 
-  private record TrackOpened(AudioTrackWriter writer, Throwable failure) implements Command {}
+  private record WavChecked(WavInfo wav, Throwable failure) implements Internal {}
 
-  private record ChunkWritten(long written, Throwable failure) implements Command {}
+  private record TrackOpened(AudioTrackWriter writer, Throwable failure) implements Internal {}
 
-  private enum Tick implements Command { INSTANCE }
+  private record ChunkWritten(long written, Throwable failure) implements Internal {}
+
+  private enum Tick implements Internal { INSTANCE }
 
   private record TrackClosed(Disc disc, Track track, Map<String, String> images, Throwable failure)
-      implements Command {}
+      implements Internal {}
 
   private record OpDone(ActorRef<Reply> replyTo, Disc disc, Track track, Map<String, String> images,
-      boolean released, Throwable failure) implements Command {}
+      boolean released, Throwable failure) implements Internal {}
 
   private static final long MAX_CHUNK_SECTORS = 1500;
   private static final long PACE_MILLIS = 200;

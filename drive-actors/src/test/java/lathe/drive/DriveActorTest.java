@@ -37,7 +37,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DriveActorTest {
-  static final ActorTestKit testKit = ActorTestKit.create();
+  // Every message the tests exchange with the drive goes through its protobuf serializer and back.
+  static final ActorTestKit testKit = ActorTestKit.create(
+      com.typesafe.config.ConfigFactory.parseString("pekko.actor.serialize-messages = on")
+          .withFallback(com.typesafe.config.ConfigFactory.load()));
   static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir Path tmp;
