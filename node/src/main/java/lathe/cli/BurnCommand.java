@@ -72,7 +72,7 @@ final class BurnCommand implements Callable<Integer> {
         throw new UserError("no such file: " + p, 2);
       }
     }
-    boolean showProgress = progress || System.console() != null;
+    boolean showProgress = progress || stderrIsTerminal();
     ProgressBar bar = showProgress ? new ProgressBar(System.err) : null;
     try (DriveCli cli = DriveCli.open(common.dataDir)) {
       DiscBurner burner = cli.burner(drive);
@@ -107,6 +107,16 @@ final class BurnCommand implements Callable<Integer> {
     }
     r.tracks().forEach(t -> System.out.println(DriveCli.trackLine(t)));
     DriveCli.print(System.out, r.media());
+  }
+
+  // Java 17 cannot ask whether fd 2 is a tty; Linux tells through /proc. Elsewhere: a console means a terminal.
+  static boolean stderrIsTerminal() {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+    } catch (Exception e) {
+      return System.console() != null;
+    }
   }
 
   /** One line on stderr, redrawn: track, action, bar, percent, time left, last written LBA. */
