@@ -109,6 +109,22 @@ class DriveActorTest {
     assertEquals(0, toc.exitCode(), toc.output());
     assertTrue(toc.output().contains("2 tracks") && toc.output().contains("825 blocks"), toc.output());
 
+    // cdrdao reads the samples (byte order included) exactly as the WAVs hold them, gap and padding silent.
+    Tools.Run samples = Tools.run(dir, "cdrdao", "show-data", "disc.toc");
+    assertEquals(0, samples.exitCode());
+    byte[] expected = new byte[825 * 2352];
+    System.arraycopy(Wavs.pcm(a), 0, expected, 0, 375 * 2352);
+    System.arraycopy(Wavs.pcm(b), 0, expected, 525 * 2352, Wavs.pcm(b).length);
+    java.nio.ShortBuffer pcm = java.nio.ByteBuffer.wrap(expected).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .asShortBuffer();
+    List<String> lines = samples.output().lines().filter(l -> l.matches("\\s*\\d+:.*")).toList();
+    assertEquals(825 * 588, lines.size());
+    for (String line : lines) {
+      String[] f = line.trim().split("[:\\s]+");
+      assertEquals(pcm.get(), Short.parseShort(f[1]), line);
+      assertEquals(pcm.get(), Short.parseShort(f[2]), line);
+    }
+
     Path out = Files.createDirectories(tmp.resolve("bchunk"));
     Tools.Run bchunk = Tools.run(out, "bchunk", "-w", dir.resolve("disc.bin").toString(),
         dir.resolve("disc.cue").toString(), "track");
