@@ -1,6 +1,5 @@
 package lathe.drive;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,6 +17,7 @@ import lathe.disc.Track;
 import lathe.disc.WavInfo;
 import lathe.drive.backend.AudioTrackWriter;
 import lathe.drive.backend.BurnerBackend;
+import lathe.drive.backend.DataSize;
 import lathe.drive.backend.SimulatedBackend;
 import lathe.drive.backend.WriteSpeed;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -645,27 +645,5 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
         disc.sessions().size(), disc.numberOfExistingTracks(), disc.totalSectors(), disc.usedSectors(),
         disc.overheadSectors(), disc.freeSectors(), disc.expectedTableOfContents(), disc.tracks(), images,
         doNotFinalize, prepared, job != null || busy, speed.toString());
-  }
-
-  /** Size of a file tree, for a refusal before anything is written. */
-  static final class DataSize {
-    private DataSize() {}
-
-    static long lowerBoundSectors(List<Path> paths) throws java.io.IOException {
-      long sectors = 0;
-      for (Path p : paths) {
-        if (!Files.exists(p)) {
-          throw new DiscException(DriveError.INVALID_ARGUMENT, "no such file or directory: " + p);
-        }
-        try (var files = Files.walk(p)) {
-          for (Path f : (Iterable<Path>) files::iterator) {
-            if (Files.isRegularFile(f)) {
-              sectors += (Files.size(f) + 2047) / 2048;
-            }
-          }
-        }
-      }
-      return sectors;
-    }
   }
 }

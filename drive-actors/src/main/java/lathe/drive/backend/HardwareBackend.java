@@ -154,9 +154,11 @@ public final class HardwareBackend implements BurnerBackend {
 
   @Override
   public Track writeDataSession(Disc before, List<Path> paths, boolean close) throws IOException {
+    Track planned = before.planDataSession(DataSize.lowerBoundSectors(paths),
+        String.join(" ", paths.stream().map(Path::toString).toList()));
+    // The drive refuses to overfill itself; the session size is not read back (a lower bound is recorded).
     Xorriso.run(Xorriso.appendSession(device, paths, close));
-    // A real drive refuses to overfill itself; the estimate already passed the disc model before writing.
-    return before.planDataSession(0, String.join(" ", paths.stream().map(Path::toString).toList()));
+    return planned;
   }
 
   @Override
