@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
         DemoCommand.class,
         RecordCommand.class,
         RecoverCommand.class,
+        DrivesCommand.class,
+        BurnCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Lathe implements Runnable {
