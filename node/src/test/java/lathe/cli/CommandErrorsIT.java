@@ -46,7 +46,7 @@ class CommandErrorsIT {
 
   @Test
   void everyCommandHasHelp() throws Exception {
-    for (String c : new String[] {"record", "recover", "demo"}) {
+    for (String c : new String[] {"record", "recover", "demo", "drives", "burn"}) {
       LatheProcess.Result r = lathe(dir, c, "--help");
       assertEquals(0, r.exit(), r.err());
       assertTrue(r.out().contains("Usage: lathe " + c), r.out());
