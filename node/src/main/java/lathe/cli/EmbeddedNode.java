@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -67,9 +66,5 @@ public final class EmbeddedNode implements AutoCloseable {
     } catch (Exception e) {
       // The JVM exits after a command anyway; a slow shutdown must not turn success into failure.
     }
-  }
-
-  static Duration timeout(Config config, String path) {
-    return config.getDuration(path);
   }
 }

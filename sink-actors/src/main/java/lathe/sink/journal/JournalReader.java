@@ -85,22 +85,20 @@ public final class JournalReader {
    * stopping at the first that does not: what recovery may keep.
    */
   public SampleTable samples(long dataLength) {
-    long n = 0;
-    long[] count = {0};
+    long[] whole = {0};
     try {
       forEachSample(s -> {
         if (s.end() > dataLength) {
           throw new Stop();
         }
-        count[0]++;
+        whole[0]++;
       }, Long.MAX_VALUE);
     } catch (Stop stop) {
-      // counted
+      // whole[0] samples are complete in the data file
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    n = count[0];
-    final long limit = n;
+    long limit = whole[0];
     return new SampleTable() {
       @Override
       public long count() {
