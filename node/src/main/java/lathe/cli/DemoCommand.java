@@ -99,7 +99,7 @@ final class DemoCommand implements Callable<Integer> {
           .setOriginatorReference(out.getFileName().toString()).build();
       Recorder.Outcome o = Recording.run(node,
           new Recorder.Request(out.toString(), Container.CONTAINER_UNSPECIFIED, md, duration, false),
-          sources, null, bar);
+          sources, null, bar, recorder -> { });
       if (!o.result().getOk()) {
         throw new UserError(o.result().getError().getMessage());
       }

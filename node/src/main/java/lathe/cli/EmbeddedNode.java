@@ -37,8 +37,11 @@ public final class EmbeddedNode implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new UserError("cannot create data directory " + dir + ": " + e.getMessage());
     }
+    // The command that started the node decides what happens on SIGTERM (finalize first, then stop the node),
+    // so Pekko must not race it with a shutdown of its own.
     Config config = overrides
-        .withFallback(ConfigFactory.parseMap(Map.of("lathe.data-dir", dir.toString())))
+        .withFallback(ConfigFactory.parseMap(Map.of("lathe.data-dir", dir.toString(),
+            "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")))
         .withFallback(ConfigFactory.load());
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "lathe", config);
     Cluster cluster = Cluster.get(system);

@@ -85,8 +85,10 @@ final class RecordCommand implements Callable<Integer> {
           .setOriginatorReference(out.getFileName().toString())
           .build();
       Recorder.Request req = new Recorder.Request(out.toString(), c, metadata, duration, realtime);
-      Recorder.Outcome outcome = Recording.run(dataDir, req, opened, events, progress);
-      return report(outcome);
+      try (Interrupts interrupts = new Interrupts()) {
+        Recorder.Outcome outcome = Recording.run(dataDir, req, opened, events, progress, interrupts::watch);
+        return report(outcome);
+      }
     } catch (SourceException e) {
       throw new UserError(e.getMessage());
     } finally {
@@ -185,14 +187,21 @@ final class RecordCommand implements Callable<Integer> {
     return m;
   }
 
-  /** Keeps Ctrl-C from tearing a recording: the producer stops and the file is finalized before exit. */
+  /**
+   * Keeps Ctrl-C and SIGTERM from tearing a recording: the producer stops, the file is finalized and the summary
+   * printed before the JVM exits.
+   */
   static final class Interrupts implements AutoCloseable {
     private final Thread hook;
     private final CountDownLatch done = new CountDownLatch(1);
+    private volatile Recorder recorder;
 
-    Interrupts(Recorder recorder) {
+    Interrupts() {
       hook = new Thread(() -> {
-        recorder.stop();
+        Recorder r = recorder;
+        if (r != null) {
+          r.stop();
+        }
         try {
           done.await(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -200,6 +209,10 @@ final class RecordCommand implements Callable<Integer> {
         }
       }, "lathe-finalize-on-exit");
       Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    void watch(Recorder r) {
+      recorder = r;
     }
 
     @Override

@@ -3,6 +3,7 @@ package lathe.cli;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import lathe.sink.RecordingActor;
 import lathe.sink.SinkSettings;
 import lathe.source.MediaSource;
@@ -14,16 +15,17 @@ final class Recording {
   private Recording() {}
 
   static Recorder.Outcome run(Path dataDir, Recorder.Request req, List<MediaSource> sources, Path eventsPath,
-      boolean forceProgress) {
+      boolean forceProgress, Consumer<Recorder> started) {
     try (EmbeddedNode node = EmbeddedNode.start(dataDir);
         EventsFile events = eventsPath == null ? null : new EventsFile(eventsPath);
         Progress progress = new Progress(forceProgress)) {
-      return run(node, req, sources, events, progress);
+      return run(node, req, sources, events, progress, started);
     }
   }
 
+  /** {@code started} gets the producer before the first sample, so that Ctrl-C can stop it cleanly. */
   static Recorder.Outcome run(EmbeddedNode node, Recorder.Request req, List<MediaSource> sources,
-      EventsFile events, Progress progress) {
+      EventsFile events, Progress progress, Consumer<Recorder> started) {
     SinkSettings settings = SinkSettings.fromConfig(node.config(), lathe.sink.Formats.standard());
     RecordingActor.initSharding(node.system(), settings);
     EntityRef<RecordingActor.Command> ref =
@@ -34,8 +36,7 @@ final class Recording {
         events.write(e);
       }
     }, askTimeout);
-    try (RecordCommand.Interrupts interrupts = new RecordCommand.Interrupts(recorder)) {
-      return recorder.record(req, sources, progress);
-    }
+    started.accept(recorder);
+    return recorder.record(req, sources, progress);
   }
 }

@@ -57,4 +57,21 @@ class KillAndRecoverWavIT {
     LatheProcess.Result again = lathe(dir, "recover", dir.resolve("k.wav").toString());
     again.assertOneLineError(); // nothing left to recover; the finalized file is not touched
   }
+
+  @Test
+  void sigtermFinalizesWhatWasRecorded() throws Exception {
+    Path events = dir.resolve("ev.jsonl");
+    Process p = LatheProcess.start(dir, "record", "-o", "t.wav", "--source", "tone:48000:2:997",
+        "--duration", "120s", "--realtime", "--events", events.toString(), "--data-dir", "data");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (LatheProcess.lastAck(events, 0) < 50 && System.nanoTime() < deadline && p.isAlive()) {
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    p.destroy(); // SIGTERM, as from Ctrl-C, systemd or kill
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertTrue(Files.readString(dir.resolve("lathe.err")).contains("stopped early"));
+    assertFalse(Files.exists(dir.resolve("t.wav.part")), "finalized, not left for recovery");
+    double seconds = ffprobe(dir, dir.resolve("t.wav")).get("format").get("duration").asDouble();
+    assertTrue(seconds >= 1.0 && seconds < 120, "holds what was recorded until the signal: " + seconds);
+  }
 }
