@@ -38,7 +38,7 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
 
   private record Finalized(FinalizeResult result, Throwable failure) implements Command {}
 
-  private static final int RING = 1 << 14;
+  private static final int RING = 1 << 12; // 82 s of 20 ms samples unacknowledged; 32 KiB per producer
 
   static Behavior<Command> create(String name, StreamsTarget target, MediaType type, ByteString data,
       long ticksPerSample, Duration period, Duration initialDelay, LatencyHistogram latencies) {
