@@ -23,7 +23,14 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
 
   sealed interface Command {}
 
+  /** Open the recording. */
   record Start(ActorRef<Report> replyTo) implements Command {}
+
+  /**
+   * Send until {@code stopAtNanos} (System.nanoTime), the same deadline for every producer; latencies count
+   * from samples sent at {@code measureFromNanos} on (the warm-up before it fills caches and compiles code).
+   */
+  record Go(long measureFromNanos, long stopAtNanos) implements Command {}
 
   record Stop(ActorRef<Report> replyTo) implements Command {}
 
@@ -59,6 +66,8 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
   private final ActorRef<SinkEvent> owner;
 
   private ActorRef<Report> startReplyTo;
+  private long stopAtNanos;
+  private long measureFromNanos;
   private ActorRef<Report> stopReplyTo;
   private boolean stopping;
   private long seq;
@@ -87,6 +96,7 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
     return newReceiveBuilder()
         .onMessage(Start.class, this::onStart)
         .onMessage(Opened.class, this::onOpened)
+        .onMessage(Go.class, this::onGo)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(Event.class, this::onEvent)
         .onMessage(Stop.class, this::onStop)
@@ -103,15 +113,28 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
   private Behavior<Command> onOpened(Opened o) {
     if (o.failure() != null) {
       error = "opening failed: " + o.failure().getMessage();
-    } else {
-      timers.startTimerAtFixedRate(Tick.INSTANCE, Tick.INSTANCE, initialDelay, period);
     }
     startReplyTo.tell(report());
     return this;
   }
 
+  private Behavior<Command> onGo(Go g) {
+    stopAtNanos = g.stopAtNanos();
+    measureFromNanos = g.measureFromNanos();
+    if (error == null) {
+      timers.startTimerAtFixedRate(Tick.INSTANCE, Tick.INSTANCE, initialDelay, period);
+    }
+    return this;
+  }
+
   private Behavior<Command> onTick() {
     if (stopping || error != null) {
+      return this;
+    }
+    if (System.nanoTime() >= stopAtNanos) {
+      // A backlogged mailbox may deliver Stop late; the deadline keeps every producer to the same duration.
+      timers.cancel(Tick.INSTANCE);
+      stopping = true;
       return this;
     }
     if (seq - lastAck >= RING) {
@@ -133,7 +156,10 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
       long now = System.nanoTime();
       long acked = Math.min(ev.getAck().getSeq(), seq - 1);
       for (long k = lastAck + 1; k <= acked; k++) {
-        latencies.record((now - sentNanos[(int) (k & (RING - 1))]) / 1000);
+        long sent = sentNanos[(int) (k & (RING - 1))];
+        if (sent - measureFromNanos >= 0) {
+          latencies.record((now - sent) / 1000);
+        }
       }
       lastAck = Math.max(lastAck, acked);
     } else if (ev.hasStreamError()) {

@@ -86,6 +86,7 @@ final class MuxBench implements Callable<Integer> {
     long packetCount = 0;
     long bytes = 0;
     long outputBytes = 0;
+    long finalizeMillis = 0;
     long peakHeap;
     Map<String, Object> gc;
     try (EmbeddedNode node = EmbeddedNode.start(dataDir, BenchCommand.durability(durability));
@@ -128,6 +129,7 @@ final class MuxBench implements Callable<Integer> {
           packetCount += runPackets;
           bytes += runBytes;
           outputBytes += f.getBytes();
+          finalizeMillis += f.getFinalizeMillis();
         }
       }
       peakHeap = watch.peakHeapBytes();
@@ -150,6 +152,7 @@ final class MuxBench implements Callable<Integer> {
     m.put("packetsPerSecond", BenchCommand.round(packetCount / seconds, 1));
     m.put("bytesPerSecond", BenchCommand.round(bytes / seconds, 1));
     m.put("peakHeapBytes", peakHeap);
+    m.put("finalizeMillis", finalizeMillis);
     m.put("gc", gc);
     if (compare) {
       double ffBps = bytes / (ffmpegNanos / 1e9);

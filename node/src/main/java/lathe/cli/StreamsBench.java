@@ -45,6 +45,10 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       description = "How long the producers send (default ${DEFAULT-VALUE}).")
   Duration duration;
 
+  @Option(names = "--warmup", paramLabel = "W", defaultValue = "2s", converter = WarmupConverter.class,
+      description = "Send for W first without counting latencies (default ${DEFAULT-VALUE}; 0s counts all).")
+  Duration warmup;
+
   @Option(names = "--durability", paramLabel = "fsync|os", defaultValue = "fsync",
       description = "What an Ack waits for (default ${DEFAULT-VALUE}).")
   String durability;
@@ -70,7 +74,8 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       throw new UserError("--cluster needs the gRPC ingest, which this build does not have yet; "
           + "run without --cluster for an embedded node", OneLineErrors.USAGE);
     }
-    if (count < 1 || rate < 1 || RATE_HZ % rate != 0 || duration.isNegative() || duration.isZero()) {
+    if (count < 1 || rate < 1 || RATE_HZ % rate != 0 || duration.isNegative() || duration.isZero()
+        || warmup.isNegative()) {
       throw new UserError("--count and --duration must be positive and --rate must divide 48000 (50 = 20 ms)",
           OneLineErrors.USAGE);
     }
@@ -111,9 +116,10 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       }
       JvmWatch watch = JvmWatch.start();
       long t0 = System.nanoTime();
-      CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(duration.toNanos(),
-          TimeUnit.NANOSECONDS)).get();
-      double seconds = (System.nanoTime() - t0) / 1e9;
+      long total = warmup.toNanos() + duration.toNanos();
+      producers.forEach(p -> p.tell(new LiveProducer.Go(t0 + warmup.toNanos(), t0 + total)));
+      CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(total, TimeUnit.NANOSECONDS)).get();
+      double seconds = total / 1e9; // every sample counted was sent within it
       List<LiveProducer.Report> done = all(system, producers, LiveProducer.Stop::new, askTimeout);
       long peakHeap = watch.peakHeapBytes();
       Map<String, Object> gc = watch.gc();
@@ -136,6 +142,7 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       m.put("durability", durability.toLowerCase(Locale.ROOT));
       m.put("container", c.name().toLowerCase(Locale.ROOT));
       m.put("seconds", BenchCommand.round(seconds, 3));
+      m.put("warmupSeconds", BenchCommand.round(warmup.toNanos() / 1e9, 3));
       m.put("samplesSent", sent);
       m.put("samplesAcked", acked);
       m.put("samplesRefused", refused);
@@ -192,5 +199,13 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       out.add(f.get());
     }
     return out;
+  }
+
+  /** Like --duration, but 0 (no warm-up) is allowed. */
+  static final class WarmupConverter implements picocli.CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) throws Exception {
+      return value.matches("0+(\\.0*)?[a-z]*") ? Duration.ZERO : new DurationConverter().convert(value);
+    }
   }
 }
