@@ -20,7 +20,7 @@ public final class FinalCommit {
   public static long run(ContainerWriter writer, FileChannel channel, JournalWriter journal, Path journalPath,
       Path part, Path target) throws IOException {
     journal.force();
-    JournalReader table = JournalReader.open(journalPath);
+    JournalReader table = journal.reader();
     writer.finish(table.samples());
     channel.force(true);
     long bytes = channel.size();

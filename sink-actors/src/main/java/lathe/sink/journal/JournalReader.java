@@ -25,7 +25,7 @@ public final class JournalReader {
   private final long markerCount;
   private final boolean torn;
 
-  private JournalReader(Path path, JournalHeader header, long validBytes, long samples, long markers,
+  JournalReader(Path path, JournalHeader header, long validBytes, long samples, long markers,
       boolean torn) {
     this.path = path;
     this.header = header;
