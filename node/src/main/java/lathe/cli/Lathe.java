@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         RecoverCommand.class,
         DrivesCommand.class,
         BurnCommand.class,
+        BenchCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Lathe implements Runnable {

@@ -20,7 +20,7 @@ import lathe.sink.container.ContainerFormat;
 import lathe.sink.container.ContainerWriter;
 import lathe.sink.container.SampleRecord;
 import lathe.sink.io.DurableFiles;
-import lathe.sink.journal.JournalReader;
+import lathe.sink.io.FinalCommit;
 import lathe.sink.journal.JournalWriter;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -219,17 +219,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       return Behaviors.stopped();
     }
     try {
-      journal.force();
-      JournalReader table = JournalReader.open(journalPath);
-      writer.finish(table.samples());
-      channel.force(true);
-      long bytes = channel.size();
-      writer.close();
-      channel.close();
-      journal.close();
-      DurableFiles.moveIntoPlace(part, target);
-      Files.deleteIfExists(journalPath);
-      DurableFiles.fsyncDirectory(target);
+      long bytes = FinalCommit.run(writer, channel, journal, journalPath, part, target);
       c.replyTo().tell(new Committed(target, bytes, null));
     } catch (IOException | RuntimeException e) {
       fail(e);

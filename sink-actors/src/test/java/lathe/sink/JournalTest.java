@@ -57,6 +57,29 @@ class JournalTest {
   }
 
   @Test
+  void theWritersOwnReaderSeesWhatAScanSees() throws IOException {
+    Path p = dir.resolve("w.wav.journal");
+    JournalHeader h = JournalHeader.newBuilder().setPath("w.wav").setContainer(Container.BWF)
+        .addStreams(SinkTestSupport.pcm(48000, 2)).build();
+    try (JournalWriter w = JournalWriter.create(p, h)) {
+      for (int i = 0; i < 10; i++) {
+        w.appendSample(new SampleRecord(0, i, i * 960L, i * 960L, 960, true, false, 3840, 100 + i * 3840L));
+      }
+      w.appendMarker(0, "m".getBytes());
+      w.force();
+      JournalReader own = w.reader();
+      JournalReader scanned = JournalReader.open(p);
+      assertEquals(scanned.sampleCount(), own.sampleCount());
+      assertEquals(scanned.markerCount(), own.markerCount());
+      assertEquals(scanned.validBytes(), own.validBytes());
+      assertEquals(all(scanned), all(own));
+      assertEquals(h, own.header());
+      w.appendSample(new SampleRecord(0, 10, 9600, 9600, 960, true, false, 3840, 100 + 10 * 3840L));
+      assertThrows(IllegalStateException.class, w::reader, "unflushed records are not readable");
+    }
+  }
+
+  @Test
   void aTornLastRecordIsIgnored() throws IOException {
     Path p = journal(10);
     long size = Files.size(p);

@@ -75,7 +75,10 @@ final class RawFormat implements ContainerFormat {
       if (offset + data.remaining() > failAtBytes) {
         throw new IOException("No space left on device (injected)");
       }
-      channel.write(data, offset);
+      // A nearly full file system may write part of the bytes and only refuse the rest on the next call.
+      for (long at = offset; data.hasRemaining(); ) {
+        at += channel.write(data, at);
+      }
       return offset;
     }
 

@@ -1,14 +1,13 @@
 package lathe.sink.journal;
 
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 import lathe.protocol.JournalHeader;
 import lathe.sink.container.SampleRecord;
 import lathe.sink.container.SampleTable;
@@ -26,7 +25,7 @@ public final class JournalReader {
   private final long markerCount;
   private final boolean torn;
 
-  private JournalReader(Path path, JournalHeader header, long validBytes, long samples, long markers,
+  JournalReader(Path path, JournalHeader header, long validBytes, long samples, long markers,
       boolean torn) {
     this.path = path;
     this.header = header;
@@ -39,18 +38,16 @@ public final class JournalReader {
   public static JournalReader open(Path path) throws IOException {
     long size = Files.size(path);
     try (RecordStream in = new RecordStream(path, size)) {
-      Record first = in.next();
-      if (first == null || first.type != Journal.HEADER) {
+      if (!in.next() || in.type != Journal.HEADER) {
         throw new IOException(path + " is not a lathe journal or has no header record");
       }
-      JournalHeader header = JournalHeader.parseFrom(first.payload);
+      JournalHeader header = JournalHeader.parseFrom(in.payload());
       long samples = 0;
       long markers = 0;
-      Record r;
-      while ((r = in.next()) != null) {
-        if (r.type == Journal.SAMPLE) {
+      while (in.next()) {
+        if (in.type == Journal.SAMPLE) {
           samples++;
-        } else if (r.type == Journal.MARKER) {
+        } else if (in.type == Journal.MARKER) {
           markers++;
         }
       }
@@ -85,6 +82,9 @@ public final class JournalReader {
    * stopping at the first that does not: what recovery may keep.
    */
   public SampleTable samples(long dataLength) {
+    if (dataLength == Long.MAX_VALUE) {
+      return table(sampleCount); // every sample fits: the count from open() holds, no pass needed
+    }
     long[] whole = {0};
     try {
       forEachSample(s -> {
@@ -98,7 +98,10 @@ public final class JournalReader {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    long limit = whole[0];
+    return table(whole[0]);
+  }
+
+  private SampleTable table(long limit) {
     return new SampleTable() {
       @Override
       public long count() {
@@ -123,22 +126,19 @@ public final class JournalReader {
     try (RecordStream in = new RecordStream(path, validBytes)) {
       in.next(); // header
       long seen = 0;
-      Record r;
-      while ((r = in.next()) != null) {
-        if (r.type != Journal.SAMPLE) {
+      ByteBuffer b = in.buffer;
+      while (in.next()) {
+        if (in.type != Journal.SAMPLE) {
           continue;
         }
-        ByteBuffer b = ByteBuffer.wrap(r.payload);
-        int stream = b.getInt();
-        long seq = b.getLong();
-        long pts = b.getLong();
-        long dts = b.getLong();
-        long duration = b.getLong();
-        int flags = b.get();
-        int size = b.getInt();
-        long offset = b.getLong();
-        consumer.accept(new SampleRecord(stream, seq, pts, dts, duration,
-            (flags & Journal.FLAG_KEY) != 0, (flags & Journal.FLAG_DISCONTINUITY) != 0, size, offset));
+        if (in.payloadLength < Journal.SAMPLE_PAYLOAD) {
+          throw new IOException(path + ": a sample record of " + in.payloadLength + " bytes is too short");
+        }
+        int at = in.payloadAt;
+        int flags = b.get(at + 36);
+        consumer.accept(new SampleRecord(b.getInt(at), b.getLong(at + 4), b.getLong(at + 12), b.getLong(at + 20),
+            b.getLong(at + 28), (flags & Journal.FLAG_KEY) != 0, (flags & Journal.FLAG_DISCONTINUITY) != 0,
+            b.getInt(at + 37), b.getLong(at + 41)));
         if (++seen >= limit) {
           return;
         }
@@ -152,59 +152,97 @@ public final class JournalReader {
     }
   }
 
-  private record Record(byte type, byte[] payload) {}
-
-  /** Reads records up to a byte limit; {@code valid} is the end of the last intact one. */
+  /**
+   * Reads records up to a byte limit through one reused buffer (no allocation per record: a journal of millions
+   * of samples is read three times per Finalize); {@code valid} is the end of the last intact one. After
+   * {@link #next} returns true, {@code type} and the payload at {@code payloadAt} in {@code buffer} describe it.
+   */
   private static final class RecordStream implements AutoCloseable {
-    private final DataInputStream in;
+    private final FileChannel channel;
     private final long limit;
+    private final CRC32C crc = new CRC32C();
+    private byte[] bytes = new byte[256 * 1024];
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    private long bufferAt; // file offset of bytes[0]
+    private int filled;
     private long pos;
     long valid;
-    private byte[] scratch = new byte[256];
+    byte type;
+    int payloadAt;
+    int payloadLength;
 
     RecordStream(Path path, long limit) throws IOException {
-      InputStream raw = Files.newInputStream(path);
-      this.in = new DataInputStream(new BufferedInputStream(raw, 256 * 1024));
+      this.channel = FileChannel.open(path, StandardOpenOption.READ);
       this.limit = limit;
-      byte[] magic = new byte[Journal.MAGIC.length];
-      try {
-        in.readFully(magic);
-      } catch (EOFException e) {
+      int magic = Journal.MAGIC.length;
+      if (!available(magic)) {
+        channel.close();
         throw new IOException(path + " is not a lathe journal (too short)");
       }
-      if (!Arrays.equals(magic, Journal.MAGIC)) {
-        in.close();
+      if (!Arrays.equals(bytes, 0, magic, Journal.MAGIC, 0, magic)) {
+        channel.close();
         throw new IOException(path + " is not a lathe journal");
       }
-      pos = magic.length;
+      pos = magic;
       valid = pos;
     }
 
-    Record next() throws IOException {
-      if (limit - pos < 4 + 1 + 4) {
-        return null;
+    boolean next() throws IOException {
+      if (limit - pos < 4 + 1 + 4 || !available(4)) {
+        return false;
       }
-      int length = in.readInt();
-      if (length < 1 || length > Journal.MAX_RECORD || pos + 4 + length + 4 > limit) {
-        return null;
+      int length = buffer.getInt((int) (pos - bufferAt));
+      if (length < 1 || length > Journal.MAX_RECORD || pos + 4 + length + 4 > limit || !available(4 + length + 4)) {
+        return false;
       }
-      if (scratch.length < 4 + length) {
-        scratch = new byte[4 + length];
+      int at = (int) (pos - bufferAt);
+      crc.reset();
+      crc.update(bytes, at + 4, length);
+      if (buffer.getInt(at + 4 + length) != (int) crc.getValue()) {
+        return false;
       }
-      ByteBuffer.wrap(scratch).putInt(length);
-      in.readFully(scratch, 4, length);
-      int crc = in.readInt();
-      if (crc != Journal.crc(ByteBuffer.wrap(scratch), 4, 4 + length)) {
-        return null;
-      }
+      type = bytes[at + 4];
+      payloadAt = at + 5;
+      payloadLength = length - 1;
       pos += 4 + length + 4;
       valid = pos;
-      return new Record(scratch[4], Arrays.copyOfRange(scratch, 5, 4 + length));
+      return true;
+    }
+
+    byte[] payload() {
+      return Arrays.copyOfRange(bytes, payloadAt, payloadAt + payloadLength);
+    }
+
+    /** Makes the {@code n} bytes at {@code pos} readable in the buffer; false at the end of the file. */
+    private boolean available(int n) throws IOException {
+      int start = (int) (pos - bufferAt);
+      if (start + n <= filled) {
+        return true;
+      }
+      int keep = filled - start;
+      if (n > bytes.length) {
+        byte[] bigger = new byte[n];
+        System.arraycopy(bytes, start, bigger, 0, keep);
+        bytes = bigger;
+        buffer = ByteBuffer.wrap(bytes);
+      } else {
+        System.arraycopy(bytes, start, bytes, 0, keep);
+      }
+      bufferAt = pos;
+      filled = keep;
+      while (filled < n) {
+        int r = channel.read(ByteBuffer.wrap(bytes, filled, bytes.length - filled), bufferAt + filled);
+        if (r < 0) {
+          return false;
+        }
+        filled += r;
+      }
+      return true;
     }
 
     @Override
     public void close() throws IOException {
-      in.close();
+      channel.close();
     }
   }
 }

@@ -15,17 +15,24 @@ import lathe.sink.container.SampleRecord;
  */
 public final class JournalWriter implements Closeable {
   private final FileChannel channel;
+  private final Path path;
+  private final JournalHeader header;
   private ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
   private long records;
+  private long samples;
+  private long markers;
+  private long flushedBytes;
 
-  private JournalWriter(FileChannel channel) {
+  private JournalWriter(FileChannel channel, Path path, JournalHeader header) {
     this.channel = channel;
+    this.path = path;
+    this.header = header;
   }
 
   /** Creates a new journal (the file must not exist) and writes its header record. */
   public static JournalWriter create(Path path, JournalHeader header) throws IOException {
     FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    JournalWriter w = new JournalWriter(ch);
+    JournalWriter w = new JournalWriter(ch, path, header);
     w.ensure(Journal.MAGIC.length);
     w.buffer.put(Journal.MAGIC);
     byte[] h = header.toByteArray();
@@ -41,12 +48,14 @@ public final class JournalWriter implements Closeable {
         .put((byte) ((s.key() ? Journal.FLAG_KEY : 0) | (s.discontinuity() ? Journal.FLAG_DISCONTINUITY : 0)))
         .putInt(s.size()).putLong(s.offset());
     end();
+    samples++;
   }
 
   public void appendMarker(int stream, byte[] context) {
     begin(Journal.MARKER, 4 + context.length);
     buffer.putInt(stream).put(context);
     end();
+    markers++;
   }
 
   public void appendTick(int stream, long time) {
@@ -59,7 +68,7 @@ public final class JournalWriter implements Closeable {
   public void flush() throws IOException {
     buffer.flip();
     while (buffer.hasRemaining()) {
-      channel.write(buffer);
+      flushedBytes += channel.write(buffer);
     }
     buffer.clear();
     if (buffer.capacity() > 1024 * 1024) {
@@ -75,6 +84,18 @@ public final class JournalWriter implements Closeable {
 
   public long records() {
     return records;
+  }
+
+  /**
+   * A reader of everything appended so far, after a {@link #force}: this writer knows its records are whole and
+   * how many there are, so Finalize does not scan (and CRC-check) a journal of millions of records it has just
+   * written. Recovery, which cannot know, uses {@link JournalReader#open}.
+   */
+  public JournalReader reader() throws IOException {
+    if (buffer.position() > 0) {
+      throw new IllegalStateException("force() the journal before reading it");
+    }
+    return new JournalReader(path, header, flushedBytes, samples, markers, false);
   }
 
   @Override
