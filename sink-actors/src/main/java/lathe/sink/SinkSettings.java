@@ -1,6 +1,7 @@
 package lathe.sink;
 
 import com.typesafe.config.Config;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import lathe.protocol.Container;
@@ -15,7 +16,24 @@ public record SinkSettings(
     int maxSampleBytes,
     int batchBytes,
     String ioDispatcher,
-    Map<Container, ContainerFormat> formats) {
+    Map<Container, ContainerFormat> formats,
+    Path archiveRoot,
+    RecordingObserver observer) {
+
+  /**
+   * Told of a recording's life on this node (state, file, bytes), from the recording's actor thread: it must
+   * not block. The node keeps the cluster-wide registry with it.
+   */
+  public interface RecordingObserver {
+    void changed(String name, String state, Path path, long bytes);
+  }
+
+  /** Embedded-mode settings: absolute paths, nobody observing. */
+  public SinkSettings(Durability durability, Duration finalizeTimeout, Duration statisticsTimeout,
+      int maxSampleBytes, int batchBytes, String ioDispatcher, Map<Container, ContainerFormat> formats) {
+    this(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, ioDispatcher, formats, null,
+        null);
+  }
 
   public static SinkSettings fromConfig(Config config, Map<Container, ContainerFormat> formats) {
     String d = config.getString("lathe.durability");
@@ -33,16 +51,32 @@ public record SinkSettings(
         (int) Math.min(Integer.MAX_VALUE - 64, max),
         (int) Math.min(Integer.MAX_VALUE - 64, batch),
         "lathe.io-dispatcher",
-        Map.copyOf(formats));
+        Map.copyOf(formats),
+        null,
+        null);
+  }
+
+  /**
+   * Cluster mode: a Create's path is relative to {@code root} (the node's archive) and may not leave it.
+   * Without a root (the embedded `lathe record -o`), Create names an absolute path.
+   */
+  public SinkSettings withArchiveRoot(Path root) {
+    return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, ioDispatcher,
+        formats, root == null ? null : root.toAbsolutePath().normalize(), observer);
+  }
+
+  public SinkSettings withObserver(RecordingObserver o) {
+    return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, ioDispatcher,
+        formats, archiveRoot, o);
   }
 
   public SinkSettings withFinalizeTimeout(Duration timeout) {
     return new SinkSettings(durability, timeout, statisticsTimeout, maxSampleBytes, batchBytes, ioDispatcher,
-        formats);
+        formats, archiveRoot, observer);
   }
 
   public SinkSettings withDurability(Durability d) {
     return new SinkSettings(d, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, ioDispatcher,
-        formats);
+        formats, archiveRoot, observer);
   }
 }
