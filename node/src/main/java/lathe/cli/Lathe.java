@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         DemoCommand.class,
         RecordCommand.class,
         RecoverCommand.class,
+        NodeCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Lathe implements Runnable {

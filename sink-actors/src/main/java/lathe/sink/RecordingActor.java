@@ -103,6 +103,15 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
+  /** Recordings live only on nodes with {@code role}; other nodes run a proxy that routes to them. */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system, SinkSettings settings,
+      String role) {
+    return ClusterSharding.get(system).init(
+        Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+            .withRole(role)
+            .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+  }
+
   public static Behavior<Command> create(String name, SinkSettings settings) {
     return Behaviors.setup(ctx -> new RecordingActor(ctx, name, settings));
   }
@@ -292,7 +301,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .setCreatedEpochMillis(System.currentTimeMillis())
         .build();
     writer = getContext().spawn(
-        WriterActor.create(path, format, header, settings.durability(), reportAdapter),
+        WriterActor.create(settings.archiveRoot() != null, path, format, header, settings.durability(), reportAdapter),
         "writer", DispatcherSelector.fromConfig(settings.ioDispatcher()));
     state = State.OPENING;
     beginReplyTo = b.replyTo();
