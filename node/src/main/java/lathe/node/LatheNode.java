@@ -102,7 +102,8 @@ public final class LatheNode implements AutoCloseable {
       registerRecovered(registry, archive, recovered);
       Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(o.host(), o.grpcPort()))
           .maxInboundMessageSize(SinkWriterClient.MAX_MESSAGE_BYTES)
-          .addService(new IngestService(system, registry, settings.finalizeTimeout()))
+          .addService(MalformedMessages.wrap(
+              new IngestService(system, registry, settings.finalizeTimeout()).bindService()))
           .build()
           .start();
       Health health = o.managementPort() <= 0 ? null : new Health(o.host(), o.managementPort(),
