@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         RecordCommand.class,
         RecoverCommand.class,
         NodeCommand.class,
+        StatusCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Lathe implements Runnable {

@@ -34,7 +34,7 @@ final class Recording {
         events.write(e);
       }
     }, askTimeout);
-    try (RecordCommand.Interrupts interrupts = new RecordCommand.Interrupts(recorder)) {
+    try (RecordCommand.Interrupts interrupts = new RecordCommand.Interrupts(recorder::stop)) {
       return recorder.record(req, sources, progress);
     }
   }

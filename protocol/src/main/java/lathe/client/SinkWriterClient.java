@@ -267,6 +267,10 @@ public final class SinkWriterClient implements AutoCloseable {
     ex.execute(() -> {
       try {
         awaitAcks(TimeUnit.MINUTES.toNanos(5));
+        RuntimeException lost = brokenNow();
+        if (lost != null) {
+          throw lost;
+        }
         FinalizeResult r = call(() -> blocking().withDeadlineAfter(10, TimeUnit.MINUTES)
             .finalize(FinalizeRequest.newBuilder().setName(name).build()), "Finalize");
         endWrites();
@@ -371,8 +375,16 @@ public final class SinkWriterClient implements AutoCloseable {
         }
         try {
           // A cheap call first: the write stream itself would only fail later.
-          IngestGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          Statistics now = IngestGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
               .getStatistics(StatisticsRequest.newBuilder().setName(name).setStream(-1).build());
+          if (now.getState().equals("configuring") && now.getStreamsCount() == 0) {
+            // Sharding started a blank recording: the node that held this one is gone with its open file.
+            broken = new LatheException("UNAVAILABLE: the node holding " + name + " left the cluster while "
+                + "recording; every acknowledged sample (last seq per stream " + java.util.Arrays.toString(lastAck)
+                + ") is in its .part and is recovered when that node starts again", null);
+            changed.signalAll();
+            return;
+          }
           openWrites();
           return;
         } catch (StatusRuntimeException e) {
@@ -465,6 +477,15 @@ public final class SinkWriterClient implements AutoCloseable {
       }
     } catch (RuntimeException ignored) {
       // the stream is already gone
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private RuntimeException brokenNow() {
+    lock.lock();
+    try {
+      return broken;
     } finally {
       lock.unlock();
     }
