@@ -40,7 +40,7 @@ class ClusterRecordingTest {
   @AfterAll
   void stop() {
     if (nodes != null) {
-      nodes.forEach(LatheNode::close);
+      nodes.parallelStream().forEach(LatheNode::close);
     }
   }
 
@@ -99,6 +99,40 @@ class ClusterRecordingTest {
         assertTrue(info.getBytes() > 50 * 960 * 4, info.toString());
         assertEquals(nodes.get(holder(Path.of(info.getPath()))).address(), info.getNode());
       }
+    }
+  }
+
+  @Test
+  void aProducerThatLosesItsConnectionResendsAndNothingIsLostOrDoubled() throws Exception {
+    String name = "resend/take.wav";
+    java.util.concurrent.atomic.AtomicInteger acks = new java.util.concurrent.atomic.AtomicInteger();
+    SinkWriterClient.Callback counting = new SinkWriterClient.Callback() {
+      @Override
+      public void onAck(int stream, long seq) {
+        acks.incrementAndGet();
+      }
+    };
+    try (CuttableProxy proxy = new CuttableProxy(nodes.get(1).grpcPort());
+        SinkWriterClient client = new SinkWriterClient(List.of("127.0.0.1:" + proxy.port(), grpc(2)), name,
+            Container.BWF, Metadata.getDefaultInstance(), counting)) {
+      int stream = client.addStream(STEREO_48K);
+      client.beginWriting();
+      ByteArrayOutputStream expected = new ByteArrayOutputStream();
+      for (int i = 0; i < 300; i++) {
+        Sample s = ClusterTestSupport.tone(stream, i);
+        expected.write(s.getData().toByteArray());
+        client.writeSample(s);
+        if (i == 150) {
+          proxy.cut(); // samples in flight now are lost with the connection unless resent
+        }
+      }
+      FinalizeResult result = client.finalizeAsync().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      assertTrue(result.getOk(), result.getError().getMessage());
+      assertEquals(299, client.lastAcknowledged()[0]);
+      assertEquals(300, result.getFile().getStreams(0).getSamples());
+      assertArrayEquals(expected.toByteArray(), ClusterTestSupport.dataChunk(Path.of(result.getFile().getPath())));
+      assertEquals(1, client.reconnects());
+      assertTrue(acks.get() > 0);
     }
   }
 

@@ -84,6 +84,7 @@ public final class SinkWriterClient implements AutoCloseable {
   private int target;
   private StreamObserver<WriteRequest> writes;
   private long connection;
+  private int reconnects;
   private List<ArrayDeque<Sample>> unacked;
   private long[] nextSeq;
   private long[] lastAck;
@@ -239,6 +240,16 @@ public final class SinkWriterClient implements AutoCloseable {
         .build()), "GetStatistics");
   }
 
+  /** How often the write stream was lost and attached again. */
+  public int reconnects() {
+    lock.lock();
+    try {
+      return reconnects;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Highest acknowledged seq of each stream (-1 before the first). */
   public long[] lastAcknowledged() {
     lock.lock();
@@ -385,6 +396,7 @@ public final class SinkWriterClient implements AutoCloseable {
             changed.signalAll();
             return;
           }
+          reconnects++;
           openWrites();
           return;
         } catch (StatusRuntimeException e) {
