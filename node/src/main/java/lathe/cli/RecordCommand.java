@@ -81,7 +81,8 @@ final class RecordCommand implements Callable<Integer> {
       return callCluster();
     }
     if (output == null) {
-      throw new UserError("give -o OUT (embedded) or --cluster HOST:G --name NAME", OneLineErrors.USAGE);
+      throw new UserError("Missing required option: -o OUT (embedded) or --cluster HOST:G --name NAME",
+          OneLineErrors.USAGE);
     }
     if (name != null) {
       throw new UserError("--name goes with --cluster; in embedded mode -o names the file", OneLineErrors.USAGE);

@@ -21,7 +21,15 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import com.google.protobuf.ByteString;
+import lathe.client.SinkWriterClient;
+import lathe.protocol.AudioFormat;
 import lathe.protocol.ClusterStatusRequest;
+import lathe.protocol.Codec;
+import lathe.protocol.MediaType;
+import lathe.protocol.Metadata;
+import lathe.protocol.Sample;
+import lathe.protocol.SinkError;
 import lathe.protocol.Container;
 import lathe.protocol.ErrorCode;
 import lathe.protocol.FinalizeRequest;
@@ -129,6 +137,38 @@ class GrpcStubTest {
     assertTrue(ClusterTestSupport.ffprobe(file).contains("duration=0.500000"));
     w.in.onCompleted();
   }
+
+  /** README's client example, word for word but for the address. */
+  @Test
+  void theReadmeClientExampleRecords() throws Exception {
+    var callback = new SinkWriterClient.Callback() {
+      @Override public void onAck(int stream, long seq) { /* durable up to seq */ }
+      @Override public void onMarker(int stream, ByteString context) { markers.add(context.toStringUtf8()); }
+      @Override public void onStreamError(SinkError error) { System.err.println(error.getMessage()); }
+      @Override public void onFinalize(FinalizeResult result) { }
+    };
+    String here = "127.0.0.1:" + node.grpcPort();
+    try (var writer = new SinkWriterClient(List.of(here, here), "show/take2.wav",
+        Container.BWF, Metadata.newBuilder().setDescription("take 2").build(), callback)) {
+      int stream = writer.addStream(MediaType.newBuilder().setCodec(Codec.PCM)
+          .setAudio(AudioFormat.newBuilder().setSampleRate(48000).setChannels(2).setBitsPerSample(16)).build());
+      writer.beginWriting();
+      for (int i = 0; i < 500; i++) {
+        byte[] pcm = new byte[960 * 4]; // 20 ms of silence
+        writer.writeSample(Sample.newBuilder().setStream(stream).setPts(i * 960L).setDts(i * 960L)
+            .setDuration(960).setKey(true).setData(ByteString.copyFrom(pcm)).build());
+      }
+      writer.placeMarker(stream, ByteString.copyFromUtf8("end of take"));
+      FinalizeResult result = writer.finalizeAsync().toCompletableFuture().get();
+      System.out.println(result.getOk() ? result.getFile().getPath() : result.getError().getMessage());
+      assertTrue(result.getOk());
+      assertEquals(node.archive().resolve("show/take2.wav").toString(), result.getFile().getPath());
+      assertTrue(ClusterTestSupport.ffprobe(node.archive().resolve("show/take2.wav")).contains("duration=10.000000"));
+      assertEquals(List.of("end of take"), List.copyOf(markers));
+    }
+  }
+
+  final java.util.Queue<String> markers = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   @Test
   void badNamesAreRefusedAndNothingLeavesTheArchive() throws IOException {

@@ -69,6 +69,7 @@ public final class SinkWriterClient implements AutoCloseable {
   private static final long DEFAULT_WINDOW_BYTES = 32L << 20;
   private static final int DEFAULT_WINDOW_SAMPLES = 4096;
   private static final int RECONNECT_ATTEMPTS = 30;
+  private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final List<String> targets;
   private final String name;
@@ -85,6 +86,8 @@ public final class SinkWriterClient implements AutoCloseable {
   private StreamObserver<WriteRequest> writes;
   private long connection;
   private int reconnects;
+  private long lastProgress = System.nanoTime();
+  private long lastCheck;
   private List<ArrayDeque<Sample>> unacked;
   private long[] nextSeq;
   private long[] lastAck;
@@ -159,7 +162,7 @@ public final class SinkWriterClient implements AutoCloseable {
         reply = blocking().open(OpenRequest.newBuilder().setName(name).setContainer(container)
             .setMetadata(metadata).addAllStreams(streams).build());
       } catch (StatusRuntimeException e) {
-        throw failure("open " + name, e);
+        throw failure("open " + name + " through " + targets.get(target), e);
       }
       int n = reply.getStreamsCount();
       unacked = new ArrayList<>();
@@ -190,11 +193,15 @@ public final class SinkWriterClient implements AutoCloseable {
             + unacked.size() + ")");
       }
       int size = sample.getData().size();
+      checkStalled();
       while (broken == null && unackedSamples > 0
           && (unackedBytes + size > windowBytes || unackedSamples >= DEFAULT_WINDOW_SAMPLES)) {
         await();
       }
       checkWriting();
+      if (unackedSamples == 0) {
+        lastProgress = System.nanoTime();
+      }
       Sample s = sample.toBuilder().setSeq(nextSeq[stream]++).build();
       unacked.get(stream).add(s);
       unackedBytes += size;
@@ -388,11 +395,8 @@ public final class SinkWriterClient implements AutoCloseable {
           // A cheap call first: the write stream itself would only fail later.
           Statistics now = IngestGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
               .getStatistics(StatisticsRequest.newBuilder().setName(name).setStream(-1).build());
-          if (now.getState().equals("configuring") && now.getStreamsCount() == 0) {
-            // Sharding started a blank recording: the node that held this one is gone with its open file.
-            broken = new LatheException("UNAVAILABLE: the node holding " + name + " left the cluster while "
-                + "recording; every acknowledged sample (last seq per stream " + java.util.Arrays.toString(lastAck)
-                + ") is in its .part and is recovered when that node starts again", null);
+          if (blank(now)) {
+            broken = lostRecording();
             changed.signalAll();
             return;
           }
@@ -419,12 +423,48 @@ public final class SinkWriterClient implements AutoCloseable {
     }
   }
 
+  /** Sharding started a blank recording: the node that held this one is gone with its open file. */
+  private static boolean blank(Statistics s) {
+    return s.getState().equals("configuring") && s.getStreamsCount() == 0;
+  }
+
+  private LatheException lostRecording() {
+    return new LatheException("UNAVAILABLE: the node holding " + name + " left the cluster while recording; "
+        + "every acknowledged sample (last seq per stream " + java.util.Arrays.toString(lastAck) + ") is in its "
+        + ".part and is recovered when that node starts again", null);
+  }
+
+  /**
+   * No acknowledgement for a while although samples are out: ask whether the recording still exists. Samples
+   * sent to a recording whose node died reach a blank one that has no owner to refuse them to.
+   */
+  private void checkStalled() {
+    long now = System.nanoTime();
+    if (unackedSamples == 0 || broken != null || now - lastProgress < STALL_NANOS || now - lastCheck < STALL_NANOS) {
+      return;
+    }
+    lastCheck = now;
+    try {
+      Statistics st = IngestGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .getStatistics(StatisticsRequest.newBuilder().setName(name).setStream(-1).build());
+      if (blank(st)) {
+        broken = lostRecording();
+        changed.signalAll();
+      }
+    } catch (StatusRuntimeException e) {
+      // unreachable for now: the write stream reports a lost connection by itself
+    }
+  }
+
   private void onEvent(SinkEvent e) {
     if (e.hasAck()) {
       lock.lock();
       try {
         int stream = e.getAck().getStream();
         if (stream < lastAck.length) {
+          if (e.getAck().getSeq() > lastAck[stream]) {
+            lastProgress = System.nanoTime();
+          }
           lastAck[stream] = Math.max(lastAck[stream], e.getAck().getSeq());
           settle(unacked.get(stream), x -> x.getSeq() <= e.getAck().getSeq());
         }
@@ -472,6 +512,7 @@ public final class SinkWriterClient implements AutoCloseable {
       while (unacked != null && unackedSamples > 0 && broken == null && !closed
           && System.nanoTime() < deadline) {
         await();
+        checkStalled();
       }
     } finally {
       lock.unlock();
@@ -532,8 +573,13 @@ public final class SinkWriterClient implements AutoCloseable {
     }
   }
 
+  /** Lathe's own errors carry their code in the description; transport errors get one here. */
   static LatheException failure(String what, StatusRuntimeException e) {
     String d = e.getStatus().getDescription();
-    return new LatheException(d != null ? d : e.getStatus().getCode() + ": " + what + " failed", e);
+    if (d != null && d.matches("[A-Z_]+: .*")) {
+      return new LatheException(d, e);
+    }
+    return new LatheException(e.getStatus().getCode() + ": " + what + " failed"
+        + (d == null ? "" : ": " + d), e);
   }
 }
