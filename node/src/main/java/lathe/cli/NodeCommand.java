@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
     description = {
         "Run a cluster node: Pekko Cluster over Artery, recordings as sharded entities on recorder nodes, the gRPC "
             + "ingest service, /alive and /ready on the management port.",
-        "Start-up recovers every .part + .journal in DIR/archive. SIGTERM leaves the cluster cleanly; recordings "
-            + "still open are closed recoverable and recovered at the next start."})
+        "Start-up recovers every .part + .journal in DIR/archive. SIGTERM leaves the cluster cleanly and "
+            + "finalizes the recordings open on this node."})
 final class NodeCommand implements Callable<Integer> {
 
   @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "This node's data (archive/).")

@@ -30,8 +30,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 /**
  * One cluster node: an ActorSystem joined over Artery, the recordings' sharding region (on recorder nodes),
  * the registry, the gRPC ingest server and the /alive + /ready probes. Start-up recovers whatever a crash left
- * in {@code DIR/archive}; SIGTERM runs Pekko's coordinated shutdown, which stops the recordings on this node
- * with their .part + .journal closed, ready for the recovery at the next start.
+ * in {@code DIR/archive}; SIGTERM runs Pekko's coordinated shutdown, which finalizes the recordings on this
+ * node (one that cannot finish keeps its .part + .journal for the recovery at the next start).
  */
 public final class LatheNode implements AutoCloseable {
 

@@ -86,6 +86,14 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   /** Stop writing and leave NAME.part + NAME.journal for recovery. */
   public record Abort(String reason, ActorRef<RecordingReply> replyTo) implements External {}
 
+  /**
+   * The shard's stop message (its node shuts down): a recording that is writing is finalized first, so that a
+   * SIGTERM leaves finished files; one that cannot finish stays recoverable.
+   */
+  private record Stop() implements Command, LocalMessage {}
+
+  private record StopNow() implements Command, LocalMessage {}
+
   private record Relayed(SinkEvent event) implements Command, LocalMessage {}
 
   private record WriterReport(WriterActor.Report report) implements Command, LocalMessage {}
@@ -100,6 +108,8 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system, SinkSettings settings) {
     return ClusterSharding.get(system).init(
         Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+            .withStopMessage(new Stop())
+            .withAllocationStrategy(new KeepShardsInPlace())
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
@@ -109,6 +119,8 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     return ClusterSharding.get(system).init(
         Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
             .withRole(role)
+            .withStopMessage(new Stop())
+            .withAllocationStrategy(new KeepShardsInPlace())
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
@@ -139,6 +151,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   private final ActorRef<Gather.Gathered> answersAdapter;
   private final ActorRef<SinkEvent> relay;
   private int queries;
+  private boolean stopWhenDone;
 
   private RecordingActor(ActorContext<Command> ctx, String name, SinkSettings settings) {
     super(ctx);
@@ -165,6 +178,8 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .onMessage(GetStatistics.class, this::onGetStatistics)
         .onMessage(Abort.class, this::onAbort)
         .onMessage(Attach.class, this::onAttach)
+        .onMessage(Stop.class, this::onStop)
+        .onMessage(StopNow.class, s -> Behaviors.stopped())
         .onMessage(Relayed.class, r -> {
           event(r.event());
           return this;
@@ -551,7 +566,22 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     return this;
   }
 
+  private Behavior<Command> onStop(Stop s) {
+    if (state == State.WRITING) {
+      stopWhenDone = true;
+      return onFinalize(new Finalize(getContext().getSystem().ignoreRef()));
+    }
+    if (state == State.FINALIZING) {
+      stopWhenDone = true;
+      return this;
+    }
+    return Behaviors.stopped();
+  }
+
   private void finish(FinalizeResult result) {
+    if (stopWhenDone) {
+      getContext().getSelf().tell(new StopNow());
+    }
     finalizeResult = result;
     observe(result.getOk() ? result.getFile().getBytes() : 0);
     finalizeWaiters.forEach(w -> w.tell(Replies.finalized(result)));
