@@ -125,6 +125,9 @@ class ClusterProcessesIT {
     }
     for (int i = 0; i < 3; i++) {
       awaitReady(i);
+      HttpResponse<String> alive = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + management[i] + "/alive")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, alive.statusCode());
     }
 
     Set<Integer> holders = new HashSet<>();
