@@ -99,8 +99,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private final Map<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable> pending =
       new LinkedHashMap<>();
 
-  private WriterActor(ActorContext<Command> ctx, boolean makeFolders, Path target, ContainerFormat format, JournalHeader header,
-      Durability durability, ActorRef<Report> parent) {
+  private WriterActor(ActorContext<Command> ctx, boolean makeFolders, Path target, ContainerFormat format,
+      JournalHeader header, Durability durability, ActorRef<Report> parent) {
     super(ctx);
     this.target = target;
     this.part = partOf(target);
