@@ -138,6 +138,11 @@ final class IngestService extends IngestGrpc.IngestImplBase {
         });
   }
 
+  private static RuntimeException unwrap(Throwable t) {
+    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    return c instanceof RuntimeException r ? r : new CompletionException(c);
+  }
+
   private static <T> void reply(CompletionStage<T> result, StreamObserver<T> out) {
     result.whenComplete((r, t) -> {
       if (t == null) {
@@ -169,18 +174,25 @@ final class IngestService extends IngestGrpc.IngestImplBase {
       if (req.getStreamsCount() == 0) {
         throw invalid("INVALID_REQUEST: open needs at least one stream");
       }
-      CompletionStage<RecordingReply> chain = ask(ref,
-          r -> new RecordingActor.Create(file, req.getContainer(), req.getMetadata(), null, r), timeout);
       OpenReply.Builder reply = OpenReply.newBuilder().setFile(file);
-      for (MediaType t : req.getStreamsList()) {
-        chain = chain.thenCompose(x -> ask(ref, r -> new RecordingActor.AddStream(t, r), timeout))
-            .thenApply(x -> {
-              reply.addStreams(x.getStreamAdded());
-              return x;
-            });
-      }
-      return chain.thenCompose(x -> ask(ref, RecordingActor.BeginWriting::new, timeout))
-          .thenApply(x -> reply.build());
+      return ask(ref, r -> new RecordingActor.Create(file, req.getContainer(), req.getMetadata(), null, r), timeout)
+          .thenCompose(created -> {
+            CompletionStage<RecordingReply> chain = CompletableFuture.completedFuture(created);
+            for (MediaType t : req.getStreamsList()) {
+              chain = chain.thenCompose(x -> ask(ref, r -> new RecordingActor.AddStream(t, r), timeout))
+                  .thenApply(x -> {
+                    reply.addStreams(x.getStreamAdded());
+                    return x;
+                  });
+            }
+            return chain.thenCompose(x -> ask(ref, RecordingActor.BeginWriting::new, timeout))
+                .thenApply(x -> reply.build())
+                // Undo a half-made recording (a stream or the file was refused): the name is free again.
+                .exceptionallyCompose(t -> ask(ref, r -> new RecordingActor.Abort("open failed", r), timeout)
+                    .handle((x, ignored) -> {
+                      throw unwrap(t);
+                    }));
+          });
     });
   }
 

@@ -209,6 +209,16 @@ class GrpcStubTest {
   }
 
   @Test
+  void aRefusedOpenLeavesTheNameFree() {
+    MediaType noRate = STEREO_48K.toBuilder().setAudio(STEREO_48K.getAudio().toBuilder().setSampleRate(0)).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.open(OpenRequest.newBuilder()
+        .setName("stub/retry.wav").addStreams(STEREO_48K).addStreams(noRate).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().startsWith("INVALID_MEDIA_TYPE: "), e.getStatus().getDescription());
+    assertEquals(List.of(0), open("stub/retry.wav").getStreamsList());
+  }
+
+  @Test
   void aWriteStreamMustNameItsRecording() throws Exception {
     Writer w = new Writer();
     w.in.onNext(WriteRequest.newBuilder().setSample(ClusterTestSupport.tone(0, 0)).build());

@@ -598,6 +598,13 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
       a.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "recording is already " + stateName()));
       return this;
     }
+    if (state == State.CONFIGURING) {
+      // Nothing was written: the recording goes away and its name is free again (a fresh entity takes it).
+      state = State.ABORTED;
+      observe(0);
+      a.replyTo().tell(Replies.DONE);
+      return Behaviors.stopped();
+    }
     SinkError error = Replies.error(ErrorCode.ABORTED, "recording aborted"
         + (a.reason().isBlank() ? "" : ": " + a.reason())
         + (writer == null ? "" : "; " + WriterActor.partOf(path) + " stays recoverable with `lathe recover`"));
