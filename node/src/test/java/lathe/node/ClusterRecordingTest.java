@@ -126,7 +126,7 @@ class ClusterRecordingTest {
           proxy.cut(); // samples in flight now are lost with the connection unless resent
         }
       }
-      FinalizeResult result = client.finalizeAsync().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      FinalizeResult result = client.finalizeAsync().toCompletableFuture().get(300, TimeUnit.SECONDS);
       assertTrue(result.getOk(), result.getError().getMessage());
       assertEquals(299, client.lastAcknowledged()[0]);
       assertEquals(300, result.getFile().getStreams(0).getSamples());

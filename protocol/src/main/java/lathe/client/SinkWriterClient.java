@@ -393,7 +393,8 @@ public final class SinkWriterClient implements AutoCloseable {
         }
         try {
           // A cheap call first: the write stream itself would only fail later.
-          Statistics now = IngestGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          // A generous deadline: on a loaded machine a short one sends the client round the addresses in vain.
+          Statistics now = IngestGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
               .getStatistics(StatisticsRequest.newBuilder().setName(name).setStream(-1).build());
           if (blank(now)) {
             broken = lostRecording();

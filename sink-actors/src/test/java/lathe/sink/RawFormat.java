@@ -75,7 +75,10 @@ final class RawFormat implements ContainerFormat {
       if (offset + data.remaining() > failAtBytes) {
         throw new IOException("No space left on device (injected)");
       }
-      channel.write(data, offset);
+      // A positional write may be short (a tmpfs that fills up): loop, as the real writers do.
+      for (long at = offset; data.hasRemaining(); ) {
+        at += channel.write(data, at);
+      }
       return offset;
     }
 
