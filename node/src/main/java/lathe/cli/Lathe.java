@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
         DrivesCommand.class,
         BurnCommand.class,
         BenchCommand.class,
+        NodeCommand.class,
+        StatusCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Lathe implements Runnable {

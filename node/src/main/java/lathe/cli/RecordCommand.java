@@ -23,14 +23,23 @@ import picocli.CommandLine.Option;
 
 @Command(name = "record", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Record one or more sources into an MP4 or Broadcast WAV file on the embedded single-node cluster.",
+        "Record one or more sources into an MP4 or Broadcast WAV file on the embedded single-node cluster, or "
+            + "with --cluster and --name into the archive of a running cluster (through gRPC).",
         "Sources: " + Sources.KINDS,
         "The container follows the output's extension (.wav = bwf, .mp4 = mp4) unless --container says otherwise.",
         "Exit status 0 when the file was finalized with every sample; 1 otherwise, with one line saying why."})
 final class RecordCommand implements Callable<Integer> {
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "The file to write.")
+  @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "The file to write (embedded mode).")
   Path output;
+
+  @Option(names = "--cluster", paramLabel = "HOST:G", split = ",", description = "Record on a running cluster "
+      + "through the gRPC port of one of its nodes (several, comma-separated, are tried in turn).")
+  List<String> cluster = new ArrayList<>();
+
+  @Option(names = "--name", paramLabel = "NAME", description = "With --cluster: the recording's name in the "
+      + "archive (folders allowed, e.g. show/take1.wav).")
+  String name;
 
   @Option(names = "--source", required = true, paramLabel = "SPEC", description = "A source; repeat for more.")
   List<String> sources = new ArrayList<>();
@@ -68,6 +77,16 @@ final class RecordCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (!cluster.isEmpty()) {
+      return callCluster();
+    }
+    if (output == null) {
+      throw new UserError("Missing required option: -o OUT (embedded) or --cluster HOST:G --name NAME",
+          OneLineErrors.USAGE);
+    }
+    if (name != null) {
+      throw new UserError("--name goes with --cluster; in embedded mode -o names the file", OneLineErrors.USAGE);
+    }
     Path out = output.toAbsolutePath().normalize();
     Container c = containerFor(out, container);
     checkOutput(out);
@@ -86,8 +105,60 @@ final class RecordCommand implements Callable<Integer> {
           .build();
       Recorder.Request req = new Recorder.Request(out.toString(), c, metadata, duration, realtime);
       try (Interrupts interrupts = new Interrupts()) {
-        Recorder.Outcome outcome = Recording.run(dataDir, req, opened, events, progress, interrupts::watch);
+        Recorder.Outcome outcome = Recording.run(dataDir, req, opened, events, progress,
+            recorder -> interrupts.watch(recorder::stop));
         return report(outcome);
+      }
+    } catch (SourceException e) {
+      throw new UserError(e.getMessage());
+    } finally {
+      for (MediaSource s : opened) {
+        try {
+          s.close();
+        } catch (Exception ignored) {
+          // closing an input cannot lose output
+        }
+      }
+    }
+  }
+
+  private int callCluster() {
+    if (output != null) {
+      throw new UserError("-o is for embedded mode; with --cluster give --name", OneLineErrors.USAGE);
+    }
+    if (name == null) {
+      throw new UserError("--cluster needs --name NAME (e.g. --name show/take1.wav)", OneLineErrors.USAGE);
+    }
+    for (String c : cluster) {
+      if (!c.matches("[^:]+:\\d{1,5}")) {
+        throw new UserError("--cluster wants HOST:GRPC_PORT, not '" + c + "'", OneLineErrors.USAGE);
+      }
+    }
+    Container c = container == null ? Container.CONTAINER_UNSPECIFIED : containerFor(Path.of("x"), container);
+    if (c == Container.CONTAINER_UNSPECIFIED) {
+      c = containerFor(Path.of(name.contains("/") ? name.substring(name.lastIndexOf('/') + 1) : name), null);
+    }
+    List<MediaSource> opened = new ArrayList<>();
+    try {
+      for (String spec : sources) {
+        opened.add(Sources.open(spec, duration));
+      }
+      if (duration == null && sources.stream().anyMatch(s -> s.startsWith("tone:") || s.startsWith("testcard:"))) {
+        throw new UserError("tone: and testcard: sources never end; give --duration (e.g. --duration 10s)");
+      }
+      Metadata metadata = Metadata.newBuilder()
+          .setDescription(description != null ? description : "lathe record " + name)
+          .setOriginator(originator)
+          .setOriginatorReference(name.length() > 32 ? name.substring(name.length() - 32) : name)
+          .build();
+      Recorder.Request req = new Recorder.Request(name, c, metadata, duration, realtime);
+      try (EventsFile ev = events == null ? null : new EventsFile(events);
+          Progress bar = new Progress(progress)) {
+        ClusterRecorder recorder = new ClusterRecorder(cluster, ev);
+        try (Interrupts interrupts = new Interrupts()) {
+          interrupts.watch(recorder::stop);
+          return report(recorder.record(name, req, opened, bar));
+        }
       }
     } catch (SourceException e) {
       throw new UserError(e.getMessage());
@@ -194,13 +265,13 @@ final class RecordCommand implements Callable<Integer> {
   static final class Interrupts implements AutoCloseable {
     private final Thread hook;
     private final CountDownLatch done = new CountDownLatch(1);
-    private volatile Recorder recorder;
+    private volatile Runnable stop;
 
     Interrupts() {
       hook = new Thread(() -> {
-        Recorder r = recorder;
-        if (r != null) {
-          r.stop();
+        Runnable s = stop;
+        if (s != null) {
+          s.run();
         }
         try {
           done.await(60, TimeUnit.SECONDS);
@@ -211,8 +282,9 @@ final class RecordCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    void watch(Recorder r) {
-      recorder = r;
+    /** What to call on SIGTERM/Ctrl-C: the producer's stop, once it exists. */
+    void watch(Runnable producerStop) {
+      stop = producerStop;
     }
 
     @Override

@@ -33,6 +33,11 @@ class CommandErrorsIT {
     fails("no such file", "record", "-o", "a.wav", "--source", "file:missing.wav");
     fails("Missing required option", "record", "--source", "tone:48000:2");
     fails("no such file or directory", "recover", "nothing-here.wav");
+    fails("--cluster needs --name", "record", "--cluster", "127.0.0.1:1", "--source", "tone:48000:2");
+    fails("UNAVAILABLE: open x.wav through 127.0.0.1:1 failed", "record", "--cluster", "127.0.0.1:1", "--name",
+        "x.wav", "--source", "tone:48000:2", "--duration", "1s");
+    fails("cannot reach 127.0.0.1:1", "status", "--cluster", "127.0.0.1:1");
+    fails("--data-dir", "node", "--port", "1");
     assertFalse(Files.exists(dir.resolve("a.wav")));
     assertFalse(Files.exists(dir.resolve("a.wav.part")));
   }
@@ -46,7 +51,7 @@ class CommandErrorsIT {
 
   @Test
   void everyCommandHasHelp() throws Exception {
-    for (String c : new String[] {"record", "recover", "demo", "drives", "burn"}) {
+    for (String c : new String[] {"record", "recover", "demo", "drives", "burn", "bench", "node", "status"}) {
       LatheProcess.Result r = lathe(dir, c, "--help");
       assertEquals(0, r.exit(), r.err());
       assertTrue(r.out().contains("Usage: lathe " + c), r.out());

@@ -77,8 +77,24 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   /** stream -1 = every stream. */
   public record GetStatistics(int stream, ActorRef<RecordingReply> replyTo) implements External {}
 
+  /**
+   * Sends the recording's events to a new owner from now on: a producer that lost its connection attaches again
+   * (through any node) and resends from its last acknowledged sequence number.
+   */
+  public record Attach(ActorRef<SinkEvent> owner, ActorRef<RecordingReply> replyTo) implements External {}
+
   /** Stop writing and leave NAME.part + NAME.journal for recovery. */
   public record Abort(String reason, ActorRef<RecordingReply> replyTo) implements External {}
+
+  /**
+   * The shard's stop message (its node shuts down): a recording that is writing is finalized first, so that a
+   * SIGTERM leaves finished files; one that cannot finish stays recoverable.
+   */
+  private record Stop() implements Command, LocalMessage {}
+
+  private record StopNow() implements Command, LocalMessage {}
+
+  private record Relayed(SinkEvent event) implements Command, LocalMessage {}
 
   private record WriterReport(WriterActor.Report report) implements Command, LocalMessage {}
 
@@ -92,6 +108,19 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system, SinkSettings settings) {
     return ClusterSharding.get(system).init(
         Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+            .withStopMessage(new Stop())
+            .withAllocationStrategy(new KeepShardsInPlace())
+            .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+  }
+
+  /** Recordings live only on nodes with {@code role}; other nodes run a proxy that routes to them. */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system, SinkSettings settings,
+      String role) {
+    return ClusterSharding.get(system).init(
+        Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+            .withRole(role)
+            .withStopMessage(new Stop())
+            .withAllocationStrategy(new KeepShardsInPlace())
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
@@ -120,7 +149,9 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   private FinalizeResult finalizeResult;
   private final ActorRef<WriterActor.Report> reportAdapter;
   private final ActorRef<Gather.Gathered> answersAdapter;
+  private final ActorRef<SinkEvent> relay;
   private int queries;
+  private boolean stopWhenDone;
 
   private RecordingActor(ActorContext<Command> ctx, String name, SinkSettings settings) {
     super(ctx);
@@ -128,6 +159,8 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     this.settings = settings;
     this.reportAdapter = ctx.messageAdapter(WriterActor.Report.class, WriterReport::new);
     this.answersAdapter = ctx.messageAdapter(Gather.Gathered.class, Answers::new);
+    // Streams report through the recording, so that Attach can move every event to a new owner at once.
+    this.relay = ctx.messageAdapter(SinkEvent.class, Relayed::new);
   }
 
   @Override
@@ -144,6 +177,13 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .onMessage(Finalize.class, this::onFinalize)
         .onMessage(GetStatistics.class, this::onGetStatistics)
         .onMessage(Abort.class, this::onAbort)
+        .onMessage(Attach.class, this::onAttach)
+        .onMessage(Stop.class, this::onStop)
+        .onMessage(StopNow.class, s -> Behaviors.stopped())
+        .onMessage(Relayed.class, r -> {
+          event(r.event());
+          return this;
+        })
         .onMessage(WriterReport.class, this::onWriterReport)
         .onMessage(Answers.class, this::onAnswers)
         .onMessage(CommitDone.class, this::onCommitDone)
@@ -163,7 +203,13 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
       c.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "Create needs an output path"));
       return this;
     }
-    Path p = Path.of(c.path()).toAbsolutePath().normalize();
+    Path p;
+    try {
+      p = resolve(c.path());
+    } catch (IllegalArgumentException e) {
+      c.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, e.getMessage()));
+      return this;
+    }
     Container container = c.container() == Container.CONTAINER_UNSPECIFIED ? byExtension(p) : c.container();
     if (container == null) {
       c.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "cannot tell the container from the name "
@@ -181,8 +227,40 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     format = f;
     metadata = c.metadata() == null ? Metadata.getDefaultInstance() : c.metadata();
     owner = c.owner();
+    observe(0);
     c.replyTo().tell(Replies.DONE);
     return this;
+  }
+
+  /** Without an archive root the path is absolute; with one it is relative and may not leave the root. */
+  private Path resolve(String given) {
+    Path root = settings.archiveRoot();
+    if (root == null) {
+      return Path.of(given).toAbsolutePath().normalize();
+    }
+    Path rel = Path.of(given);
+    Path p = root.resolve(rel).normalize();
+    if (rel.isAbsolute() || !p.startsWith(root) || p.equals(root)) {
+      throw new IllegalArgumentException("recording name " + given + " leaves the archive; use a relative name "
+          + "such as show/take1.wav");
+    }
+    return p;
+  }
+
+  private Behavior<Command> onAttach(Attach a) {
+    if (!created) {
+      a.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "no recording " + name + " to attach to"));
+      return this;
+    }
+    owner = a.owner();
+    a.replyTo().tell(Replies.DONE);
+    return this;
+  }
+
+  private void observe(long bytes) {
+    if (settings.observer() != null) {
+      settings.observer().changed(name, stateName(), path, bytes);
+    }
   }
 
   static Container byExtension(Path p) {
@@ -238,7 +316,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .setCreatedEpochMillis(System.currentTimeMillis())
         .build();
     writer = getContext().spawn(
-        WriterActor.create(path, format, header, settings.durability(), reportAdapter),
+        WriterActor.create(settings.archiveRoot() != null, path, format, header, settings.durability(), reportAdapter),
         "writer", DispatcherSelector.fromConfig(settings.ioDispatcher()));
     state = State.OPENING;
     beginReplyTo = b.replyTo();
@@ -249,9 +327,10 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     if (r.report() instanceof WriterActor.Opened) {
       for (int i = 0; i < mediaTypes.size(); i++) {
         streams.put(i, getContext().spawn(
-            StreamSinkActor.create(i, mediaTypes.get(i), owner, writer, settings), "stream-" + i));
+            StreamSinkActor.create(i, mediaTypes.get(i), relay, writer, settings), "stream-" + i));
       }
       state = State.WRITING;
+      observe(0);
       beginReplyTo.tell(Replies.DONE);
       beginReplyTo = null;
     } else if (r.report() instanceof WriterActor.Failed f) {
@@ -265,10 +344,13 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
       } else if (state == State.WRITING || state == State.FINALIZING) {
         failure = f.error();
         event(SinkEvent.newBuilder().setFileWriteError(failure).build());
-        if (state == State.FINALIZING) {
-          finish(failed(failure));
-        }
+        boolean finalizing = state == State.FINALIZING;
         state = State.FAILED;
+        if (finalizing) {
+          finish(failed(failure));
+        } else {
+          observe(0);
+        }
       }
     }
     return this;
@@ -484,8 +566,24 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     return this;
   }
 
+  private Behavior<Command> onStop(Stop s) {
+    if (state == State.WRITING) {
+      stopWhenDone = true;
+      return onFinalize(new Finalize(getContext().getSystem().ignoreRef()));
+    }
+    if (state == State.FINALIZING) {
+      stopWhenDone = true;
+      return this;
+    }
+    return Behaviors.stopped();
+  }
+
   private void finish(FinalizeResult result) {
+    if (stopWhenDone) {
+      getContext().getSelf().tell(new StopNow());
+    }
     finalizeResult = result;
+    observe(result.getOk() ? result.getFile().getBytes() : 0);
     finalizeWaiters.forEach(w -> w.tell(Replies.finalized(result)));
     finalizeWaiters.clear();
     event(SinkEvent.newBuilder().setFinalized(result).build());
@@ -500,6 +598,13 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
       a.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "recording is already " + stateName()));
       return this;
     }
+    if (state == State.CONFIGURING) {
+      // Nothing was written: the recording goes away and its name is free again (a fresh entity takes it).
+      state = State.ABORTED;
+      observe(0);
+      a.replyTo().tell(Replies.DONE);
+      return Behaviors.stopped();
+    }
     SinkError error = Replies.error(ErrorCode.ABORTED, "recording aborted"
         + (a.reason().isBlank() ? "" : ": " + a.reason())
         + (writer == null ? "" : "; " + WriterActor.partOf(path) + " stays recoverable with `lathe recover`"));
@@ -510,6 +615,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
       finish(failed(error));
     } else {
       finalizeResult = failed(error);
+      observe(0);
     }
     a.replyTo().tell(Replies.DONE);
     return this;

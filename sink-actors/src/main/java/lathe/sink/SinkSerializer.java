@@ -78,6 +78,8 @@ public final class SinkSerializer extends SerializerWithStringManifest {
     } else if (o instanceof RecordingActor.GetStatistics c) {
       b.setReplyTo(ref(c.replyTo())).setGetStatistics(
           lathe.protocol.GetStatistics.newBuilder().setStream(c.stream()));
+    } else if (o instanceof RecordingActor.Attach c) {
+      b.setReplyTo(ref(c.replyTo())).setAttach(lathe.protocol.Attach.newBuilder().setOwner(ref(c.owner())));
     } else if (o instanceof RecordingActor.Abort c) {
       b.setReplyTo(ref(c.replyTo())).setAbort(lathe.protocol.Abort.newBuilder().setReason(c.reason()));
     } else {
@@ -116,6 +118,7 @@ public final class SinkSerializer extends SerializerWithStringManifest {
       case FLUSH -> new RecordingActor.Flush(c.getFlush().getStream(), replyTo);
       case FINALIZE -> new RecordingActor.Finalize(replyTo);
       case GET_STATISTICS -> new RecordingActor.GetStatistics(c.getGetStatistics().getStream(), replyTo);
+      case ATTACH -> new RecordingActor.Attach(ref(c.getAttach().getOwner()), replyTo);
       case ABORT -> new RecordingActor.Abort(c.getAbort().getReason(), replyTo);
       case COMMAND_NOT_SET -> throw new NotSerializableException("RecordingCommand without a command");
     };

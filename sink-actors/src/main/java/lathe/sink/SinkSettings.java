@@ -1,6 +1,7 @@
 package lathe.sink;
 
 import com.typesafe.config.Config;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import lathe.protocol.Container;
@@ -16,7 +17,17 @@ public record SinkSettings(
     int batchBytes,
     long maxQueuedBytes,
     String ioDispatcher,
-    Map<Container, ContainerFormat> formats) {
+    Map<Container, ContainerFormat> formats,
+    Path archiveRoot,
+    RecordingObserver observer) {
+
+  /**
+   * Told of a recording's life on this node (state, file, bytes), from the recording's actor thread: it must
+   * not block. The node keeps the cluster-wide registry with it.
+   */
+  public interface RecordingObserver {
+    void changed(String name, String state, Path path, long bytes);
+  }
 
   public static SinkSettings fromConfig(Config config, Map<Container, ContainerFormat> formats) {
     String d = config.getString("lathe.durability");
@@ -35,26 +46,42 @@ public record SinkSettings(
         (int) Math.min(Integer.MAX_VALUE - 64, batch),
         config.getBytes("lathe.sink.max-queued-bytes"),
         "lathe.io-dispatcher",
-        Map.copyOf(formats));
+        Map.copyOf(formats),
+        null,
+        null);
+  }
+
+  /**
+   * Cluster mode: a Create's path is relative to {@code root} (the node's archive) and may not leave it.
+   * Without a root (the embedded `lathe record -o`), Create names an absolute path.
+   */
+  public SinkSettings withArchiveRoot(Path root) {
+    return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes,
+        maxQueuedBytes, ioDispatcher, formats, root == null ? null : root.toAbsolutePath().normalize(), observer);
+  }
+
+  public SinkSettings withObserver(RecordingObserver o) {
+    return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes,
+        maxQueuedBytes, ioDispatcher, formats, archiveRoot, o);
   }
 
   public SinkSettings withFinalizeTimeout(Duration timeout) {
     return new SinkSettings(durability, timeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
-        ioDispatcher, formats);
+        ioDispatcher, formats, archiveRoot, observer);
   }
 
   public SinkSettings withMaxSampleBytes(int max) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, max, batchBytes, maxQueuedBytes,
-        ioDispatcher, formats);
+        ioDispatcher, formats, archiveRoot, observer);
   }
 
   public SinkSettings withMaxQueuedBytes(long max) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, max,
-        ioDispatcher, formats);
+        ioDispatcher, formats, archiveRoot, observer);
   }
 
   public SinkSettings withDurability(Durability d) {
     return new SinkSettings(d, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
-        ioDispatcher, formats);
+        ioDispatcher, formats, archiveRoot, observer);
   }
 }

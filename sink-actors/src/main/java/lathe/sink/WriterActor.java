@@ -66,10 +66,16 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   public record Failed(SinkError error) implements Report {}
 
+  public static Behavior<Command> create(boolean makeFolders,
+      Path target, ContainerFormat format, JournalHeader header, Durability durability,
+      ActorRef<Report> parent) {
+    return Behaviors.setup(ctx -> new WriterActor(ctx, makeFolders, target, format, header, durability, parent));
+  }
+
   public static Behavior<Command> create(
       Path target, ContainerFormat format, JournalHeader header, Durability durability,
       ActorRef<Report> parent) {
-    return Behaviors.setup(ctx -> new WriterActor(ctx, target, format, header, durability, parent));
+    return create(false, target, format, header, durability, parent);
   }
 
   public static Path partOf(Path target) {
@@ -93,19 +99,23 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private final Map<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable> pending =
       new LinkedHashMap<>();
 
-  private WriterActor(ActorContext<Command> ctx, Path target, ContainerFormat format, JournalHeader header,
-      Durability durability, ActorRef<Report> parent) {
+  private WriterActor(ActorContext<Command> ctx, boolean makeFolders, Path target, ContainerFormat format,
+      JournalHeader header, Durability durability, ActorRef<Report> parent) {
     super(ctx);
     this.target = target;
     this.part = partOf(target);
     this.journalPath = journalOf(target);
     this.durability = durability;
     this.parent = parent;
-    open(format, header);
+    open(makeFolders, format, header);
   }
 
-  private void open(ContainerFormat format, JournalHeader header) {
+  /** makeFolders: an archive name may hold folders that do not exist yet (cluster mode). */
+  private void open(boolean makeFolders, ContainerFormat format, JournalHeader header) {
     try {
+      if (makeFolders) {
+        Files.createDirectories(target.getParent());
+      }
       if (Files.exists(target)) {
         throw new FileAlreadyExistsException(target + " already exists (finalized files are never rewritten)");
       }

@@ -75,7 +75,7 @@ final class RawFormat implements ContainerFormat {
       if (offset + data.remaining() > failAtBytes) {
         throw new IOException("No space left on device (injected)");
       }
-      // A nearly full file system may write part of the bytes and only refuse the rest on the next call.
+      // A positional write may be short (a tmpfs that fills up): loop, as the real writers do.
       for (long at = offset; data.hasRemaining(); ) {
         at += channel.write(data, at);
       }

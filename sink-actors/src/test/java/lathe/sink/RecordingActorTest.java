@@ -177,6 +177,45 @@ class RecordingActorTest {
   }
 
   @Test
+  void underAnArchiveRootNamesAreRelativeAndCannotLeaveIt() throws IOException {
+    Path root = dir.resolve("archive");
+    java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SinkSettings s = settings(new RawFormat()).withArchiveRoot(root)
+        .withObserver((name, state, path, bytes) -> seen.add(name + " " + state + " " + root.relativize(path)));
+    TestProbe<RecordingReply> replies = kit.createTestProbe();
+    ActorRef<RecordingActor.Command> rec = kit.spawn(RecordingActor.create("show/a.wav", s));
+    for (String bad : new String[] {"../x.wav", "a/../../x.wav", dir.resolve("x.wav").toString(), "."}) {
+      rec.tell(new RecordingActor.Create(bad, Container.BWF, Metadata.getDefaultInstance(), null, replies.ref()));
+      RecordingReply r = replies.receiveMessage(Duration.ofSeconds(15));
+      assertEquals(ErrorCode.INVALID_REQUEST, r.getError().getCode(), r.toString());
+      assertTrue(r.getError().getMessage().contains("leaves the archive"), r.toString());
+    }
+    TestProbe<SinkEvent> first = kit.createTestProbe();
+    rec.tell(new RecordingActor.Create("show/a.wav", Container.BWF, Metadata.getDefaultInstance(), first.ref(),
+        replies.ref()));
+    expectDone(replies);
+    rec.tell(new RecordingActor.AddStream(pcm(48000, 2), replies.ref()));
+    assertEquals(0, replies.receiveMessage().getStreamAdded());
+    rec.tell(new RecordingActor.BeginWriting(replies.ref()));
+    expectDone(replies); // the folder show/ did not exist: it is made inside the root
+    rec.tell(new RecordingActor.WriteSample(sample(0, 0, 0, bytes(8, 1))));
+    awaitAck(first, 0, 0);
+
+    // A producer that reconnected attaches: every later event goes to it.
+    TestProbe<SinkEvent> second = kit.createTestProbe();
+    rec.tell(new RecordingActor.Attach(second.ref(), replies.ref()));
+    expectDone(replies);
+    rec.tell(new RecordingActor.WriteSample(sample(0, 1, 960, bytes(8, 2))));
+    awaitAck(second, 0, 1);
+    first.expectNoMessage(Duration.ofMillis(200));
+    rec.tell(new RecordingActor.Finalize(replies.ref()));
+    assertTrue(replies.receiveMessage(Duration.ofSeconds(15)).getFinalized().getOk());
+    assertTrue(Files.exists(root.resolve("show/a.wav")));
+    assertEquals(java.util.List.of("show/a.wav configuring show/a.wav", "show/a.wav writing show/a.wav",
+        "show/a.wav finalized show/a.wav"), seen);
+  }
+
+  @Test
   void writesAcknowledgesAndFinalizesOnceWithTheSameAnswerTwice() throws IOException {
     Rig rig = writing(settings(new RawFormat()), "two.wav", pcm(48000, 2), mjpeg());
     for (int i = 0; i < 50; i++) {

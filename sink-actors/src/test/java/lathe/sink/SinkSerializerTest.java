@@ -44,7 +44,8 @@ class SinkSerializerTest {
         new RecordingActor.Flush(2, r.ref()),
         new RecordingActor.Finalize(r.ref()),
         new RecordingActor.GetStatistics(-1, r.ref()),
-        new RecordingActor.Abort("why", r.ref()));
+        new RecordingActor.Abort("why", r.ref()),
+        new RecordingActor.Attach(owner.ref(), r.ref()));
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
     for (RecordingActor.External c : commands) {
       var serializer = serialization.findSerializerFor(c);

@@ -1,0 +1,231 @@
+package lathe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three real `lathe node` processes: `lathe record --cluster` runs land on several nodes, `lathe status --json`
+ * shows them finalized, and a node killed with -9 mid-recording recovers that recording when it restarts.
+ */
+class ClusterProcessesIT {
+  @TempDir
+  Path dir;
+  final List<Process> nodes = new ArrayList<>();
+  final int[] port = new int[3];
+  final int[] grpc = new int[3];
+  final int[] management = new int[3];
+
+  @AfterEach
+  void stopNodes() throws InterruptedException {
+    for (Process p : nodes) {
+      if (p != null && p.isAlive()) {
+        p.destroy(); // SIGTERM: coordinated shutdown
+      }
+    }
+    for (Process p : nodes) {
+      if (p != null && !p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  Process startNode(int i) throws IOException {
+    Path home = Files.createDirectories(dir.resolve("node" + i));
+    List<String> args = new ArrayList<>(List.of("node", "--data-dir", home.toString(), "--host", "127.0.0.1",
+        "--port", "" + port[i], "--grpc-port", "" + grpc[i], "--management-port", "" + management[i]));
+    for (int s = 0; s < 3; s++) {
+      args.addAll(List.of("--seed", "127.0.0.1:" + port[s]));
+    }
+    return LatheProcess.start(home, args.toArray(String[]::new));
+  }
+
+  void awaitReady(int i) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      assertTrue(nodes.get(i).isAlive(), "node " + i + " exited: "
+          + Files.readString(dir.resolve("node" + i).resolve("lathe.err")));
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + management[i] + "/ready")).timeout(Duration.ofSeconds(2)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("node " + i + " not ready in 90 s");
+  }
+
+  String target(int i) {
+    return "127.0.0.1:" + grpc[i];
+  }
+
+  JsonNode status(int via) throws Exception {
+    LatheProcess.Result r = LatheProcess.lathe(dir, "status", "--cluster", target(via), "--json");
+    assertEquals(0, r.exit(), r.err());
+    return r.json();
+  }
+
+  JsonNode recording(JsonNode status, String name) {
+    for (JsonNode r : status.get("recordings")) {
+      if (r.get("name").asText().equals(name)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  int holder(String path) {
+    for (int i = 0; i < 3; i++) {
+      if (Path.of(path).startsWith(dir.resolve("node" + i))) {
+        return i;
+      }
+    }
+    throw new AssertionError(path + " is in no node's folder");
+  }
+
+  @Test
+  void recordsOnSeveralNodesAndRecoversAfterKill9() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      port[i] = freePort();
+      grpc[i] = freePort();
+      management[i] = freePort();
+    }
+    for (int i = 0; i < 3; i++) {
+      nodes.add(startNode(i));
+    }
+    for (int i = 0; i < 3; i++) {
+      awaitReady(i);
+      HttpResponse<String> alive = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + management[i] + "/alive")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, alive.statusCode());
+    }
+
+    Set<Integer> holders = new HashSet<>();
+    for (int r = 0; r < 6; r++) {
+      String name = "it/take-" + r + ".wav";
+      LatheProcess.Result rec = LatheProcess.lathe(dir, "record", "--cluster", target(r % 3), "--name", name,
+          "--source", "tone:48000:2", "--duration", "1s", "--json");
+      assertEquals(0, rec.exit(), rec.err());
+      String path = rec.json().get("path").asText();
+      holders.add(holder(path));
+      JsonNode probe = LatheProcess.ffprobe(dir, Path.of(path));
+      assertEquals("pcm_s16le", probe.get("streams").get(0).get("codec_name").asText());
+      assertEquals(1.0, probe.get("format").get("duration").asDouble(), 1e-6);
+    }
+    assertTrue(holders.size() >= 2, "all six recordings landed on node(s) " + holders);
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    int finalized;
+    JsonNode status;
+    do {
+      status = status(1);
+      finalized = 0;
+      for (int r = 0; r < 6; r++) {
+        JsonNode info = recording(status, "it/take-" + r + ".wav");
+        finalized += info != null && info.get("state").asText().equals("finalized") ? 1 : 0;
+      }
+    } while (finalized < 6 && System.nanoTime() < deadline && sleep(500));
+    assertEquals(6, finalized, status.toPrettyString());
+    assertEquals(3, status.get("members").size());
+
+    // A live recording; its node is killed with -9 after some samples were acknowledged.
+    Path events = dir.resolve("live.events");
+    Process live = new ProcessBuilder(LatheProcess.command("record", "--cluster",
+        target(0) + "," + target(1) + "," + target(2), "--name", "it/live.wav", "--source", "tone:48000:2",
+        "--duration", "120s", "--realtime", "--events", events.toString()))
+        .directory(dir.toFile()).redirectOutput(dir.resolve("live.out").toFile())
+        .redirectError(dir.resolve("live.err").toFile()).start();
+    JsonNode info = null;
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while ((info == null || !info.get("state").asText().equals("writing")) && System.nanoTime() < deadline) {
+      sleep(500);
+      for (int i = 0; i < 3 && (info == null || !info.get("state").asText().equals("writing")); i++) {
+        info = recording(status(i), "it/live.wav");
+      }
+    }
+    assertTrue(info != null && info.get("state").asText().equals("writing"), String.valueOf(info));
+    int victim = holder(info.get("path").asText());
+    sleep(3000);
+    nodes.get(victim).destroyForcibly(); // SIGKILL
+    assertTrue(nodes.get(victim).waitFor(30, TimeUnit.SECONDS));
+    long lastAck = -1;
+    for (String line : Files.readAllLines(events)) {
+      JsonNode e = LatheProcess.JSON.readTree(line);
+      if (e.get("event").asText().equals("ack")) {
+        lastAck = Math.max(lastAck, e.get("seq").asLong());
+      }
+    }
+    assertTrue(lastAck >= 50, "acknowledged before the kill: " + lastAck);
+
+    Path part = dir.resolve("node" + victim).resolve("archive/it/live.wav.part");
+    assertTrue(Files.exists(part), "kill -9 leaves " + part);
+    nodes.set(victim, startNode(victim));
+    awaitReady(victim);
+    Path file = dir.resolve("node" + victim).resolve("archive/it/live.wav");
+    assertTrue(Files.exists(file) && !Files.exists(part), "start-up recovers " + part);
+    assertTrue(Files.readString(dir.resolve("node" + victim).resolve("lathe.out")).contains("recovered " + file));
+    JsonNode probe = LatheProcess.ffprobe(dir, file);
+    double seconds = probe.get("format").get("duration").asDouble();
+    assertTrue(seconds >= (lastAck + 1) * 0.020 - 1e-6, "recovered " + seconds + " s, acknowledged "
+        + (lastAck + 1) + " samples of 20 ms");
+    byte[] pcm = LatheProcess.pcm16(dir, file);
+    assertTrue(pcm.length >= (lastAck + 1) * 960 * 4);
+
+    if (!live.waitFor(120, TimeUnit.SECONDS)) {
+      live.destroyForcibly();
+      throw new AssertionError("lathe record did not give up after its node died");
+    }
+    assertTrue(live.exitValue() != 0);
+    String err = Files.readString(dir.resolve("live.err")).strip();
+    assertEquals(1, err.lines().count(), err);
+    assertTrue(err.contains("it/live.wav"), err);
+
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    JsonNode recovered;
+    do {
+      recovered = recording(status((victim + 1) % 3), "it/live.wav");
+    } while ((recovered == null || !recovered.get("state").asText().equals("recovered"))
+        && System.nanoTime() < deadline && sleep(500));
+    assertEquals("recovered", recovered.get("state").asText(), recovered.toString());
+    assertEquals(file.toString(), recovered.get("path").asText());
+  }
+
+  static boolean sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return true;
+  }
+}
