@@ -18,6 +18,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import lathe.protocol.ClusterStatus;
 import lathe.protocol.ClusterStatusRequest;
 import lathe.protocol.Container;
+import lathe.protocol.ErrorCode;
 import lathe.protocol.FinalizeRequest;
 import lathe.protocol.FinalizeResult;
 import lathe.protocol.FlushRequest;
@@ -70,6 +71,8 @@ public final class SinkWriterClient implements AutoCloseable {
   private static final int DEFAULT_WINDOW_SAMPLES = 4096;
   private static final int RECONNECT_ATTEMPTS = 30;
   private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** At most one resend per stream this often after SEQUENCE_GAP errors (every sample after a gap has one). */
+  private static final long GAP_RESEND_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final List<String> targets;
   private final String name;
@@ -86,6 +89,8 @@ public final class SinkWriterClient implements AutoCloseable {
   private StreamObserver<WriteRequest> writes;
   private long connection;
   private int reconnects;
+  private int gapResends;
+  private long[] lastGapResend;
   private long lastProgress = System.nanoTime();
   private long lastCheck;
   private List<ArrayDeque<Sample>> unacked;
@@ -171,6 +176,8 @@ public final class SinkWriterClient implements AutoCloseable {
       }
       nextSeq = new long[n];
       lastAck = new long[n];
+      lastGapResend = new long[n];
+      java.util.Arrays.fill(lastGapResend, System.nanoTime() - GAP_RESEND_NANOS);
       java.util.Arrays.fill(lastAck, -1);
       began = true;
       openWrites();
@@ -248,6 +255,16 @@ public final class SinkWriterClient implements AutoCloseable {
   }
 
   /** How often the write stream was lost and attached again. */
+  /** How often samples lost between nodes were sent again (see {@link ErrorCode#SEQUENCE_GAP}). */
+  public int gapResends() {
+    lock.lock();
+    try {
+      return gapResends;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public int reconnects() {
     lock.lock();
     try {
@@ -476,6 +493,8 @@ public final class SinkWriterClient implements AutoCloseable {
       callback.onAck(e.getAck().getStream(), e.getAck().getSeq());
     } else if (e.hasMarker()) {
       callback.onMarker(e.getMarker().getStream(), e.getMarker().getContext());
+    } else if (e.hasStreamError() && e.getStreamError().getCode() == ErrorCode.SEQUENCE_GAP) {
+      resendAfterGap(e.getStreamError().getStream());
     } else if (e.hasStreamError() || e.hasFileWriteError()) {
       SinkError err = e.hasStreamError() ? e.getStreamError() : e.getFileWriteError();
       lock.lock();
@@ -491,6 +510,31 @@ public final class SinkWriterClient implements AutoCloseable {
       callback.onStreamError(err);
     } else if (e.hasFinalized()) {
       callback.onFinalize(e.getFinalized());
+    }
+  }
+
+  /**
+   * Samples of {@code stream} were lost between nodes, so the recording refuses everything after the gap: send
+   * every unacknowledged sample of the stream again, in order. Each sample after the gap is refused with its own
+   * error; one resend a while answers them all, and duplicates are acknowledged, never written twice.
+   */
+  private void resendAfterGap(int stream) {
+    lock.lock();
+    try {
+      if (stream < 0 || stream >= unacked.size() || writes == null) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (now - lastGapResend[stream] < GAP_RESEND_NANOS) {
+        return;
+      }
+      lastGapResend[stream] = now;
+      gapResends++;
+      for (Sample s : unacked.get(stream)) {
+        send(s);
+      }
+    } finally {
+      lock.unlock();
     }
   }
 

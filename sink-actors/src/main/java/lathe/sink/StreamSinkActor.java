@@ -137,12 +137,17 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
       }
       return this;
     }
+    if (s.getSeq() > lastSeq + 1) {
+      // An acknowledgement promises every earlier sample: one that never arrived must not be skipped over.
+      return refuseTransient(s, ErrorCode.SEQUENCE_GAP, "sample " + s.getSeq() + " of stream " + index
+          + " came before sample " + (lastSeq + 1) + ": samples were lost on the way; resend from " + (lastSeq + 1));
+    }
     if (s.getData().size() > settings.maxSampleBytes()) {
       return refuse(s, ErrorCode.SAMPLE_TOO_LARGE, "sample " + s.getSeq() + " of stream " + index + " has "
           + s.getData().size() + " bytes; the limit is " + settings.maxSampleBytes() + " (lathe.sink.max-sample-bytes)");
     }
     if (stagedBytes + s.getData().size() > settings.maxQueuedBytes()) {
-      return refuse(s, ErrorCode.QUEUE_FULL, "stream " + index + " has " + stagedBytes + " bytes waiting for the "
+      return refuseTransient(s, ErrorCode.QUEUE_FULL, "stream " + index + " has " + stagedBytes + " bytes waiting for the "
           + "disk (lathe.sink.max-queued-bytes); sample " + s.getSeq() + " was not taken: resend it after the next ack");
     }
     if (s.getDts() < lastDts) {
@@ -169,7 +174,14 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
     return this;
   }
 
+  /** A sample refused for good: the producer is told, and its sequence number is used up. */
   private Behavior<Command> refuse(Sample s, ErrorCode code, String message) {
+    lastSeq = Math.max(lastSeq, s.getSeq());
+    return refuseTransient(s, code, message);
+  }
+
+  /** A sample refused for now (queue full, a gap before it): the same sequence number is welcome again. */
+  private Behavior<Command> refuseTransient(Sample s, ErrorCode code, String message) {
     event(Replies.streamError(Replies.error(code, index, s.getSeq(), message)));
     return this;
   }

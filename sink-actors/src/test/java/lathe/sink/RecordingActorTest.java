@@ -273,6 +273,25 @@ class RecordingActorTest {
   }
 
   @Test
+  void aSampleAfterAGapIsRefusedUntilTheMissingOnesArrive() throws IOException {
+    Rig rig = writing(settings(new RawFormat()), "gap.wav", pcm(8000, 1));
+    rig.write(0, 0, 0, bytes(10, 0x33));
+    awaitAck(rig.owner, 0, 0);
+    // Samples 1 and 2 were lost on the way between nodes: 3 must not be written, or an ack of 3 would lie.
+    rig.write(0, 3, 3, bytes(10, 0x33));
+    SinkEvent gap = expectStreamError(rig.owner, ErrorCode.SEQUENCE_GAP);
+    assertEquals(3, gap.getStreamError().getSeq());
+    assertTrue(gap.getStreamError().getMessage().contains("resend from 1"), gap.getStreamError().getMessage());
+    assertEquals(0, rig.stats(0).getDurableSeq());
+    for (int i = 1; i <= 3; i++) {
+      rig.write(0, i, i, bytes(10, 0x33));
+    }
+    awaitAck(rig.owner, 0, 3);
+    assertTrue(rig.finalizeRecording().getOk());
+    assertEquals(40, byteCounts(rig.out)[0x33], "every sample once, none skipped");
+  }
+
+  @Test
   void refusesBadSamplesWithStableCodesAndKeepsGoing() throws IOException {
     Rig rig = writing(settings(new RawFormat()).withMaxSampleBytes(1024), "bad.wav", pcm(8000, 1));
     rig.write(0, 0, 100, bytes(10, 0x22));
