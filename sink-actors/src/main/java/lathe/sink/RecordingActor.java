@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import lathe.protocol.Ack;
 import lathe.protocol.Container;
 import lathe.protocol.ErrorCode;
 import lathe.protocol.FileInfo;
@@ -360,6 +361,14 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
 
   private Behavior<Command> onWriteSample(WriteSample w) {
     Sample s = w.sample();
+    if (state == State.FINALIZING && streams.containsKey(s.getStream())) {
+      // Only a resent copy can still come (the owner finalizes after its acks): its stream acknowledges it.
+      streams.get(s.getStream()).tell(new StreamSinkActor.Write(s));
+      return this;
+    }
+    if (state == State.FINALIZED && duplicateOfFinalized(s)) {
+      return this;
+    }
     if (state == State.WRITING) {
       ActorRef<StreamSinkActor.Command> stream = streams.get(s.getStream());
       if (stream == null) {
@@ -376,6 +385,21 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
               + (state == State.CONFIGURING || state == State.OPENING ? " (call BeginWriting first)" : ""))));
     }
     return this;
+  }
+
+  /** A resent copy of a sample already in the finalized file is acknowledged with what the file holds. */
+  private boolean duplicateOfFinalized(Sample s) {
+    if (finalizeResult == null || !finalizeResult.getOk()) {
+      return false;
+    }
+    for (StreamSummary summary : finalizeResult.getFile().getStreamsList()) {
+      if (summary.getStream() == s.getStream() && s.getSeq() < summary.getSamples()) {
+        event(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(s.getStream())
+            .setSeq(summary.getSamples() - 1)).build());
+        return true;
+      }
+    }
+    return false;
   }
 
   private Behavior<Command> onSendStreamTick(SendStreamTick t) {

@@ -122,20 +122,21 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
 
   private Behavior<Command> onWrite(Write w) {
     Sample s = w.sample();
+    if (s.getSeq() <= lastSeq && failure == null) {
+      // A producer resending after a lost connection or a gap: acknowledge, never write twice. A resent copy may
+      // still be on its way when the stream ends its segment: it is acknowledged all the same.
+      duplicates++;
+      if (s.getSeq() <= durableSeq) {
+        event(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(index).setSeq(durableSeq)).build());
+      }
+      return this;
+    }
     if (ended) {
       return refuse(s, ErrorCode.INVALID_REQUEST,
           "stream " + index + " has ended (end of segment); sample " + s.getSeq() + " was not written");
     }
     if (failure != null) {
       return refuse(s, failure.getCode(), failure.getMessage());
-    }
-    if (s.getSeq() <= lastSeq) {
-      // A producer resending after a lost connection: acknowledge, never write twice.
-      duplicates++;
-      if (s.getSeq() <= durableSeq) {
-        event(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(index).setSeq(durableSeq)).build());
-      }
-      return this;
     }
     if (s.getSeq() > lastSeq + 1) {
       // An acknowledgement promises every earlier sample: one that never arrived must not be skipped over.

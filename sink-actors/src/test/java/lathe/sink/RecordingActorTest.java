@@ -289,6 +289,16 @@ class RecordingActorTest {
     awaitAck(rig.owner, 0, 3);
     assertTrue(rig.finalizeRecording().getOk());
     assertEquals(40, byteCounts(rig.out)[0x33], "every sample once, none skipped");
+    // A resent copy still on its way when Finalize overtook it is acknowledged, not refused as a lost sample.
+    rig.write(0, 2, 2, bytes(10, 0x33));
+    SinkEvent late = rig.owner.receiveMessage(Duration.ofSeconds(5));
+    while (!late.hasAck() && !late.hasStreamError()) {
+      late = rig.owner.receiveMessage(Duration.ofSeconds(5));
+    }
+    assertTrue(late.hasAck(), "a duplicate after Finalize is acknowledged: " + late);
+    assertEquals(3, late.getAck().getSeq());
+    rig.write(0, 4, 4, bytes(10, 0x33));
+    assertEquals(4, expectStreamError(rig.owner, ErrorCode.INVALID_REQUEST).getStreamError().getSeq());
   }
 
   @Test
