@@ -51,6 +51,11 @@ final class RecordCommand implements Callable<Integer> {
       description = "Stop after D of media time (10s, 1m30s, 500ms). Endless sources need it.")
   Duration duration;
 
+  @Option(names = "--packet", paramLabel = "D", converter = DurationConverter.class,
+      description = "Audio in each sample of a PCM source (tone, pcm, WAV file): 20ms by default; larger "
+          + "packets are cheaper to send and acknowledged more coarsely.")
+  Duration packet;
+
   @Option(names = "--realtime", description = "Send samples at the pace of their timestamps, like a live feed.")
   boolean realtime;
 
@@ -93,7 +98,7 @@ final class RecordCommand implements Callable<Integer> {
     List<MediaSource> opened = new ArrayList<>();
     try {
       for (String spec : sources) {
-        opened.add(Sources.open(spec, duration));
+        opened.add(Sources.open(spec, duration, packet));
       }
       if (duration == null && sources.stream().anyMatch(s -> s.startsWith("tone:") || s.startsWith("testcard:"))) {
         throw new UserError("tone: and testcard: sources never end; give --duration (e.g. --duration 10s)");
@@ -141,7 +146,7 @@ final class RecordCommand implements Callable<Integer> {
     List<MediaSource> opened = new ArrayList<>();
     try {
       for (String spec : sources) {
-        opened.add(Sources.open(spec, duration));
+        opened.add(Sources.open(spec, duration, packet));
       }
       if (duration == null && sources.stream().anyMatch(s -> s.startsWith("tone:") || s.startsWith("testcard:"))) {
         throw new UserError("tone: and testcard: sources never end; give --duration (e.g. --duration 10s)");

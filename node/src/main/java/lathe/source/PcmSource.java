@@ -30,6 +30,11 @@ public final class PcmSource implements MediaSource {
   }
 
   public PcmSource(InputStream in, int sampleRate, int channels, int bitsPerSample) {
+    this(in, sampleRate, channels, bitsPerSample, null);
+  }
+
+  /** Samples of {@code packet} each (null: 20 ms). */
+  public PcmSource(InputStream in, int sampleRate, int channels, int bitsPerSample, java.time.Duration packet) {
     try {
       check(sampleRate, channels, bitsPerSample);
     } catch (SourceException e) {
@@ -38,7 +43,7 @@ public final class PcmSource implements MediaSource {
     }
     this.in = in;
     this.frameBytes = channels * bitsPerSample / 8;
-    this.framesPerSample = Math.max(1, sampleRate / 50);
+    this.framesPerSample = Sources.framesPerPacket(sampleRate, frameBytes, packet);
     this.type = MediaType.newBuilder()
         .setCodec(Codec.PCM)
         .setAudio(AudioFormat.newBuilder()

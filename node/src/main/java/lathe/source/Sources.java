@@ -20,6 +20,17 @@ public final class Sources {
           + "pcm:PATH|-:RATE:CHANNELS:BITS, testcard:WxH@FPS";
 
   public static MediaSource open(String spec, Duration limit) {
+    return open(spec, limit, null);
+  }
+
+  /**
+   * A source; {@code packet} (null: 20 ms) is how much audio each sample of a PCM source (tone, pcm, WAV files)
+   * holds. Larger packets mean fewer samples for the same audio: cheaper to send, coarser to acknowledge.
+   */
+  public static MediaSource open(String spec, Duration limit, Duration packet) {
+    if (packet != null && (packet.isNegative() || packet.isZero())) {
+      throw new SourceException("--packet must be longer than 0 ms");
+    }
     int colon = spec.indexOf(':');
     if (colon <= 0) {
       throw new SourceException("source '" + spec + "' has no kind; sources are " + KINDS);
@@ -27,17 +38,26 @@ public final class Sources {
     String kind = spec.substring(0, colon).toLowerCase(Locale.ROOT);
     String args = spec.substring(colon + 1);
     return switch (kind) {
-      case "tone" -> tone(args, limit);
-      case "file" -> file(args);
+      case "tone" -> tone(args, limit, packet);
+      case "file" -> file(args, packet);
       case "adts" -> adts(args);
       case "h264" -> h264(args);
-      case "pcm" -> pcm(args);
+      case "pcm" -> pcm(args, packet);
       case "testcard" -> testcard(args);
       default -> throw new SourceException("unknown source kind '" + kind + "'; sources are " + KINDS);
     };
   }
 
-  private static MediaSource tone(String args, Duration limit) {
+  /** Frames of {@code rate} in one packet: 20 ms by default, never more than a 16 MiB sample holds. */
+  static int framesPerPacket(int rate, int frameBytes, Duration packet) {
+    long frames = packet == null ? Math.max(1, rate / 50) : Math.max(1, packet.toNanos() * rate / 1_000_000_000L);
+    if (frames * frameBytes > 16 << 20) {
+      throw new SourceException("--packet " + packet.toMillis() + " ms of " + rate + " Hz makes samples over 16 MiB");
+    }
+    return (int) frames;
+  }
+
+  private static MediaSource tone(String args, Duration limit, Duration packet) {
     String[] p = args.split(":", -1);
     if (p.length < 2 || p.length > 3) {
       throw new SourceException("tone needs RATE:CHANNELS[:HZ], e.g. tone:48000:2:997");
@@ -52,10 +72,10 @@ public final class Sources {
       throw new SourceException("tone frequency " + p[2] + " Hz is at or above half the sample rate");
     }
     long frames = limit == null ? -1 : framesIn(limit, rate);
-    return new ToneSource(rate, channels, hz, frames, Math.max(1, rate / 50));
+    return new ToneSource(rate, channels, hz, frames, framesPerPacket(rate, 2 * channels, packet));
   }
 
-  private static MediaSource file(String path) {
+  private static MediaSource file(String path, Duration packet) {
     Path p = Path.of(path);
     if (!Files.isRegularFile(p)) {
       throw new SourceException("file:" + path + ": no such file");
@@ -67,7 +87,7 @@ public final class Sources {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(p))) {
       int n = in.readNBytes(head, 0, head.length);
       if (n >= 12 && (startsWith(head, "RIFF") || startsWith(head, "RF64") || startsWith(head, "BW64"))) {
-        return new WavSource(p);
+        return packet == null ? new WavSource(p) : WavSource.withPacket(p, packet);
       }
       if (n >= 8 && isIsoBmff(head)) {
         return Mp4Source.open(p);
@@ -110,7 +130,7 @@ public final class Sources {
   }
 
   /** pcm:PATH|-:RATE:CHANNELS:BITS, signed little-endian. */
-  private static MediaSource pcm(String args) {
+  private static MediaSource pcm(String args, Duration packet) {
     String[] p = args.split(":", -1);
     if (p.length < 4) {
       throw new SourceException("pcm needs PATH|-:RATE:CHANNELS:BITS, e.g. pcm:-:48000:2:16");
@@ -121,8 +141,8 @@ public final class Sources {
     int channels = positive(p[n - 2], "pcm channel count");
     int bits = positive(p[n - 1], "pcm bits per sample");
     try {
-      return path.equals("-") ? new PcmSource(stdin(), rate, channels, bits)
-          : new PcmSource(readable("pcm", path), rate, channels, bits);
+      return path.equals("-") ? new PcmSource(stdin(), rate, channels, bits, packet)
+          : new PcmSource(java.nio.file.Files.newInputStream(readable("pcm", path)), rate, channels, bits, packet);
     } catch (IOException e) {
       throw new SourceException("pcm:" + path + ": " + e.getMessage(), e);
     }

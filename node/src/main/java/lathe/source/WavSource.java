@@ -43,6 +43,15 @@ public final class WavSource implements MediaSource {
 
   /** {@code framesPerSample} 0 = 20 ms worth. */
   public WavSource(Path path, int framesPerSample) {
+    this(path, framesPerSample, null);
+  }
+
+  /** Samples of {@code packet} each (null: 20 ms). */
+  public static WavSource withPacket(Path path, java.time.Duration packet) {
+    return new WavSource(path, 0, packet);
+  }
+
+  private WavSource(Path path, int framesPerSample, java.time.Duration packet) {
     this.path = path;
     try {
       channel = FileChannel.open(path, StandardOpenOption.READ);
@@ -58,7 +67,8 @@ public final class WavSource implements MediaSource {
               .setBitsPerSample(h.bits).setFloatingPoint(h.floating))
           .build();
       blockAlign = h.channels * h.bits / 8;
-      this.framesPerSample = framesPerSample > 0 ? framesPerSample : Math.max(1, h.rate / 50);
+      this.framesPerSample = framesPerSample > 0 ? framesPerSample
+          : Sources.framesPerPacket(h.rate, blockAlign, packet);
       if ((long) this.framesPerSample * blockAlign > 16 << 20) {
         throw new SourceException(path + ": " + this.framesPerSample + " frames make a sample over 16 MiB");
       }

@@ -67,4 +67,18 @@ class ToneSourceTest {
     assertEquals("tone: the channel count must be 1 to 65535, not 0",
         assertThrows(SourceException.class, () -> new ToneSource(48000, 0, 997, -1)).getMessage());
   }
+
+  @Test
+  void packetSetsHowMuchAudioEachSampleHolds() throws Exception {
+    MediaSource tone = Sources.open("tone:44100:2", java.time.Duration.ofMillis(2500), java.time.Duration.ofSeconds(1));
+    assertEquals(44100, tone.next().getDuration());
+    assertEquals(44100, tone.next().getDuration());
+    assertEquals(22050 * 4, tone.next().getData().size(), "the last one is cut where the duration ends");
+    assertNull(tone.next());
+    assertEquals(960, Sources.open("tone:48000:2", java.time.Duration.ofSeconds(1), null).next().getDuration(),
+        "20 ms by default");
+    assertThrows(SourceException.class, () -> Sources.open("tone:48000:2", null, java.time.Duration.ZERO));
+    assertThrows(SourceException.class,
+        () -> Sources.open("tone:48000:8", null, java.time.Duration.ofSeconds(30)), "a sample over 16 MiB");
+  }
 }
