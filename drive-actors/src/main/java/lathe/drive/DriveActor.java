@@ -70,10 +70,22 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
   /** Puts a blank disc in the tray. */
   public record LoadMedia(MediaType media, ActorRef<Reply> replyTo) implements Command {}
 
-  public record EjectMedia(ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * Takes the disc out. A simulated drive keeps a written disc's images under {@code ejected/SHELF/}
+   * ({@code shelf} of [A-Za-z0-9._-], or empty for a time stamp).
+   */
+  public record EjectMedia(String shelf, ActorRef<Reply> replyTo) implements Command {
+    public EjectMedia(ActorRef<Reply> replyTo) {
+      this("", replyTo);
+    }
+  }
 
   /** Simulated drives only: audio tracks fail once {@code percent} of each is written (negative: off). */
-  public record InjectWriteFault(int percent, ActorRef<Reply> replyTo) implements Command {}
+  public record InjectWriteFault(int percent, boolean once, ActorRef<Reply> replyTo) implements Command {
+    public InjectWriteFault(int percent, ActorRef<Reply> replyTo) {
+      this(percent, false, replyTo);
+    }
+  }
 
   /** The answer to every request: {@code error} is null on success. */
   public record Reply(String driveId, DriveError error, String message, Track track, MediaInfo media) {
@@ -512,7 +524,7 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
     }
     busy = true;
     return onIo(m.replyTo(), false, () -> {
-      backend.eject();
+      backend.eject(m.shelf());
       return new OpDone(m.replyTo(), null, null, backend.images(), false, null);
     });
   }
@@ -524,7 +536,7 @@ public final class DriveActor extends AbstractBehavior<DriveActor.Command> {
     if (m.percent() > 100) {
       return fail(m.replyTo(), DriveError.INVALID_ARGUMENT, "a fault percentage is 0..100 (negative: none)");
     }
-    sim.injectWriteFault(m.percent());
+    sim.injectWriteFault(m.percent(), m.once());
     return ok(m.replyTo(), null);
   }
 

@@ -134,11 +134,11 @@ public final class DriveSerializer extends SerializerWithStringManifest {
           .setReplyTo(ref(m.replyTo())).build().toByteArray();
     }
     if (o instanceof DriveActor.EjectMedia m) {
-      return DriveEjectMedia.newBuilder().setReplyTo(ref(m.replyTo())).build()
+      return DriveEjectMedia.newBuilder().setShelf(m.shelf()).setReplyTo(ref(m.replyTo())).build()
           .toByteArray();
     }
     if (o instanceof DriveActor.InjectWriteFault m) {
-      return DriveInjectWriteFault.newBuilder().setPercent(m.percent())
+      return DriveInjectWriteFault.newBuilder().setPercent(m.percent()).setOnce(m.once())
           .setReplyTo(ref(m.replyTo())).build().toByteArray();
     }
     if (o instanceof DriveActor.Reply m) {
@@ -185,10 +185,13 @@ public final class DriveSerializer extends SerializerWithStringManifest {
           DriveLoadMedia p = DriveLoadMedia.parseFrom(bytes);
           yield new DriveActor.LoadMedia(MediaType.fromId(p.getMedia()), ref(p.getReplyTo()));
         }
-        case "eject" -> new DriveActor.EjectMedia(ref(DriveEjectMedia.parseFrom(bytes).getReplyTo()));
+        case "eject" -> {
+          DriveEjectMedia p = DriveEjectMedia.parseFrom(bytes);
+          yield new DriveActor.EjectMedia(p.getShelf(), ref(p.getReplyTo()));
+        }
         case "fault" -> {
           DriveInjectWriteFault p = DriveInjectWriteFault.parseFrom(bytes);
-          yield new DriveActor.InjectWriteFault(p.getPercent(), ref(p.getReplyTo()));
+          yield new DriveActor.InjectWriteFault(p.getPercent(), p.getOnce(), ref(p.getReplyTo()));
         }
         case "reply" -> reply(DriveReply.parseFrom(bytes));
         case "update" -> {
@@ -243,6 +246,11 @@ public final class DriveSerializer extends SerializerWithStringManifest {
   private static Track track(DiscTrack p) {
     return new Track(p.getNumber(), p.getSession(), TrackKind.valueOf(p.getKind()), p.getStartLba(),
         p.getGapSectors(), p.getLengthSectors(), p.getContentSectors(), p.getPartial(), p.getSource());
+  }
+
+  /** A drive's MediaInfo as protobuf, for status answers that carry it. */
+  public static DriveMediaInfo toProto(DriveActor.MediaInfo m) {
+    return info(m);
   }
 
   private static DriveMediaInfo info(DriveActor.MediaInfo m) {

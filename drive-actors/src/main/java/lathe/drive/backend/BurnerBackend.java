@@ -25,8 +25,8 @@ public interface BurnerBackend {
   /** Puts a blank disc of {@code media} in the tray. */
   Disc insert(MediaType media) throws IOException;
 
-  /** Takes the disc out of the tray. */
-  void eject() throws IOException;
+  /** Takes the disc out of the tray; {@code shelf} names where a simulated drive keeps its images. */
+  void eject(String shelf) throws IOException;
 
   /** Starts writing {@code track}, planned by {@link Disc#planAudioTrack}, from {@code wav}. */
   AudioTrackWriter openAudioTrack(Disc before, Track track, WavInfo wav, WriteSpeed speed) throws IOException;

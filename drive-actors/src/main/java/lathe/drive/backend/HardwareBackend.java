@@ -97,7 +97,7 @@ public final class HardwareBackend implements BurnerBackend {
   }
 
   @Override
-  public void eject() throws IOException {
+  public void eject(String shelf) throws IOException {
     run(List.of("eject", device));
     state.write(null);
   }

@@ -39,7 +39,8 @@ public final class SimulatedBackend implements BurnerBackend {
   private final Path dir;
   private final MediaType firstMedia;
   private final StateFile state;
-  private volatile int faultAtPercent = -1;
+  private int faultAtPercent = -1;
+  private boolean faultOnce;
 
   /** {@code firstMedia}: loaded on the very first start (null: empty tray); afterwards state.json decides. */
   public SimulatedBackend(Path dir, MediaType firstMedia) {
@@ -54,7 +55,13 @@ public final class SimulatedBackend implements BurnerBackend {
 
   /** Audio tracks fail with a write error once this share of each is written; negative: never. */
   public void injectWriteFault(int percent) {
+    injectWriteFault(percent, false);
+  }
+
+  /** As {@link #injectWriteFault(int)}; {@code once}: only the next audio track fails. */
+  public synchronized void injectWriteFault(int percent, boolean once) {
     this.faultAtPercent = percent;
+    this.faultOnce = once;
   }
 
   @Override
@@ -99,14 +106,19 @@ public final class SimulatedBackend implements BurnerBackend {
     return blank;
   }
 
-  /** The disc leaves the tray but its images are kept, under {@code ejected/disc-TIMESTAMP/}. */
+  /**
+   * The disc leaves the tray but its images are kept, under {@code ejected/SHELF/} (SHELF of
+   * [A-Za-z0-9._-], not used yet) or else {@code ejected/disc-TIMESTAMP/}.
+   */
   @Override
-  public void eject() throws IOException {
+  public void eject(String shelfName) throws IOException {
     Disc current = state.read(null);
     if (current != null && !current.sessions().isEmpty()) {
       String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC)
           .format(Instant.now());
-      Path shelf = dir.resolve("ejected").resolve("disc-" + stamp);
+      boolean named = shelfName != null && shelfName.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+          && !Files.exists(dir.resolve("ejected").resolve(shelfName));
+      Path shelf = dir.resolve("ejected").resolve(named ? shelfName : "disc-" + stamp);
       Files.createDirectories(shelf);
       for (String f : List.of(BIN, CUE, TOC, DATA)) {
         if (Files.exists(dir.resolve(f))) {
@@ -125,7 +137,15 @@ public final class SimulatedBackend implements BurnerBackend {
   @Override
   public AudioTrackWriter openAudioTrack(Disc before, Track track, WavInfo wav, WriteSpeed speed)
       throws IOException {
-    return new SimAudioWriter(dir.resolve(BIN), track, wav, faultAtPercent);
+    int fault;
+    synchronized (this) {
+      fault = faultAtPercent;
+      if (faultOnce) {
+        faultAtPercent = -1;
+        faultOnce = false;
+      }
+    }
+    return new SimAudioWriter(dir.resolve(BIN), track, wav, fault);
   }
 
   @Override

@@ -36,6 +36,16 @@ public final class Xorriso {
     return List.of("xorriso", "-report_about", "SORRY", "-indev", drive, "-find", "/", "-type", "f");
   }
 
+  /** Copies {@code discPath} of the last session out to {@code dest}: how a disc is read back to be verified. */
+  public static void extract(String drive, String discPath, Path dest) throws IOException {
+    Processes.Result r = Processes.run(List.of("xorriso", "-report_about", "SORRY", "-osirrox", "on", "-indev",
+        drive, "-extract", discPath, dest.toAbsolutePath().toString()), 3600);
+    if (r.exitCode() != 0) {
+      throw new DiscException(DriveError.IO_ERROR,
+          "xorriso cannot read " + discPath + " back (exit " + r.exitCode() + "): " + Processes.lastLine(r.output()));
+    }
+  }
+
   /** Each path lands at the root under its file name; two sources with the same name are an error, not a loss. */
   static Map<String, Path> rootNames(List<Path> paths) {
     Map<String, Path> names = new LinkedHashMap<>();
