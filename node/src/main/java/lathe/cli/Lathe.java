@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
         BenchCommand.class,
         NodeCommand.class,
         StatusCommand.class,
+        ArchiveCommand.class,
+        JobsCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Lathe implements Runnable {

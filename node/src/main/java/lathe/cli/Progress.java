@@ -17,6 +17,19 @@ final class Progress implements AutoCloseable {
     this.enabled = forced || System.console() != null;
   }
 
+  /** A line of its own on stderr, above the bar. */
+  void println(String line) {
+    if (enabled && drawn) {
+      err.print("\r" + " ".repeat(100) + "\r");
+      drawn = false;
+    }
+    err.println(line);
+  }
+
+  boolean enabled() {
+    return enabled;
+  }
+
   /** {@code total} <= 0 means unknown: the bar shows the amount only. */
   void update(String label, double done, double total, String unit) {
     if (!enabled) {

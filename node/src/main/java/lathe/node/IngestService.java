@@ -19,6 +19,8 @@ import lathe.protocol.ClusterStatus;
 import lathe.protocol.ClusterStatusRequest;
 import lathe.protocol.CommandReply;
 import lathe.protocol.Container;
+import lathe.protocol.Drive;
+import lathe.protocol.FarmDrive;
 import lathe.protocol.FinalizeRequest;
 import lathe.protocol.FinalizeResult;
 import lathe.protocol.FlushReply;
@@ -62,9 +64,11 @@ final class IngestService extends IngestGrpc.IngestImplBase {
   private final Registry registry;
   private final Duration timeout;
   private final Duration finalizeTimeout;
+  private final FarmService farm;
 
-  IngestService(ActorSystem<?> system, Registry registry, Duration finalizeTimeout) {
+  IngestService(ActorSystem<?> system, Registry registry, Duration finalizeTimeout, FarmService farm) {
     this.system = system;
+    this.farm = farm;
     this.sharding = ClusterSharding.get(system);
     this.registry = registry;
     this.timeout = Duration.ofSeconds(30);
@@ -230,7 +234,7 @@ final class IngestService extends IngestGrpc.IngestImplBase {
 
   @Override
   public void getClusterStatus(ClusterStatusRequest req, StreamObserver<ClusterStatus> out) {
-    run(out, () -> registry.all().thenApply(recordings -> {
+    run(out, () -> registry.all().thenCombine(farm.drives(), (recordings, drives) -> {
       Cluster cluster = Cluster.get(system);
       ClusterEvent.CurrentClusterState state = cluster.state();
       ClusterStatus.Builder b = ClusterStatus.newBuilder().setSelf(cluster.selfMember().address().toString());
@@ -242,6 +246,11 @@ final class IngestService extends IngestGrpc.IngestImplBase {
             .setReachable(!state.getUnreachable().contains(m)));
       }
       b.addAllRecordings(recordings);
+      for (FarmDrive d : drives) {
+        String media = d.hasMedia() ? d.getMedia().getMediaType() + " " + d.getMedia().getState() : "unknown";
+        b.addDrives(Drive.newBuilder().setName(d.getId()).setNode(d.getNode())
+            .setState(d.getStatus() + ", " + media));
+      }
       return b.build();
     }));
   }

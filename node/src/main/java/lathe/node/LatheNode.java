@@ -14,7 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
 import lathe.client.SinkWriterClient;
+import lathe.drive.DriveActor;
+import lathe.drive.LocalDrives;
+import lathe.farm.Farm;
 import lathe.protocol.RecordingInfo;
 import lathe.sink.Formats;
 import lathe.sink.RecordingActor;
@@ -22,6 +26,7 @@ import lathe.sink.SinkSettings;
 import lathe.sink.recovery.Recovery;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
@@ -65,7 +70,7 @@ public final class LatheNode implements AutoCloseable {
     flags.put("pekko.remote.artery.canonical.hostname", o.host());
     flags.put("pekko.remote.artery.canonical.port", o.port());
     flags.put("pekko.cluster.distributed-data.durable.lmdb.dir", dir.resolve("ddata").toString());
-    flags.put("pekko.cluster.distributed-data.durable.keys", List.of("lathe-recordings"));
+    flags.put("pekko.cluster.distributed-data.durable.keys", List.of("lathe-recordings", "lathe-farm-jobs"));
     if (o.roles() != null && !o.roles().isEmpty()) {
       flags.put("pekko.cluster.roles", o.roles());
     }
@@ -100,10 +105,16 @@ public final class LatheNode implements AutoCloseable {
           .withObserver(registry::put);
       RecordingActor.initSharding(system, settings, RECORDER);
       registerRecovered(registry, archive, recovered);
+      Set<String> roles = Cluster.get(system).selfMember().getRoles();
+      Map<String, ActorRef<DriveActor.Command>> drives = roles.contains(Farm.BURNER)
+          ? LocalDrives.start(system, dir) : Map.of();
+      Farm farm = Farm.start(system, dir, roles.contains(RECORDER) ? archive : null, drives);
+      FarmService farmService = new FarmService(system, registry, farm.coordinator());
       Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(o.host(), o.grpcPort()))
           .maxInboundMessageSize(SinkWriterClient.MAX_MESSAGE_BYTES)
           .addService(MalformedMessages.wrap(
-              new IngestService(system, registry, settings.finalizeTimeout()).bindService()))
+              new IngestService(system, registry, settings.finalizeTimeout(), farmService).bindService()))
+          .addService(MalformedMessages.wrap(farmService.bindService()))
           .build()
           .start();
       Health health = o.managementPort() <= 0 ? null : new Health(o.host(), o.managementPort(),
