@@ -4,18 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -29,104 +24,46 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterProcessesIT {
   @TempDir
   Path dir;
-  final List<Process> nodes = new ArrayList<>();
-  final int[] port = new int[3];
-  final int[] grpc = new int[3];
-  final int[] management = new int[3];
+  NodeProcesses cluster;
 
   @AfterEach
   void stopNodes() throws InterruptedException {
-    for (Process p : nodes) {
-      if (p != null && p.isAlive()) {
-        p.destroy(); // SIGTERM: coordinated shutdown
-      }
+    if (cluster != null) {
+      cluster.close();
     }
-    for (Process p : nodes) {
-      if (p != null && !p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  Process startNode(int i) throws IOException {
-    Path home = Files.createDirectories(dir.resolve("node" + i));
-    List<String> args = new ArrayList<>(List.of("node", "--data-dir", home.toString(), "--host", "127.0.0.1",
-        "--port", "" + port[i], "--grpc-port", "" + grpc[i], "--management-port", "" + management[i]));
-    for (int s = 0; s < 3; s++) {
-      args.addAll(List.of("--seed", "127.0.0.1:" + port[s]));
-    }
-    return LatheProcess.start(home, args.toArray(String[]::new));
-  }
-
-  void awaitReady(int i) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      assertTrue(nodes.get(i).isAlive(), "node " + i + " exited: "
-          + Files.readString(dir.resolve("node" + i).resolve("lathe.err")));
-      try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + management[i] + "/ready")).timeout(Duration.ofSeconds(2)).build(),
-            HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("node " + i + " not ready in 90 s");
   }
 
   String target(int i) {
-    return "127.0.0.1:" + grpc[i];
+    return cluster.target(i);
   }
 
   JsonNode status(int via) throws Exception {
-    LatheProcess.Result r = LatheProcess.lathe(dir, "status", "--cluster", target(via), "--json");
-    assertEquals(0, r.exit(), r.err());
-    return r.json();
+    return cluster.status(via);
   }
 
-  JsonNode recording(JsonNode status, String name) {
-    for (JsonNode r : status.get("recordings")) {
-      if (r.get("name").asText().equals(name)) {
-        return r;
-      }
-    }
-    return null;
+  static JsonNode recording(JsonNode status, String name) {
+    return NodeProcesses.recording(status, name);
   }
 
   int holder(String path) {
-    for (int i = 0; i < 3; i++) {
-      if (Path.of(path).startsWith(dir.resolve("node" + i))) {
-        return i;
-      }
-    }
-    throw new AssertionError(path + " is in no node's folder");
+    return cluster.holder(path);
+  }
+
+  static boolean sleep(long millis) {
+    return NodeProcesses.sleep(millis);
   }
 
   @Test
   void recordsOnSeveralNodesAndRecoversAfterKill9() throws Exception {
+    cluster = new NodeProcesses(dir, 3);
     for (int i = 0; i < 3; i++) {
-      port[i] = freePort();
-      grpc[i] = freePort();
-      management[i] = freePort();
+      cluster.start(i);
     }
     for (int i = 0; i < 3; i++) {
-      nodes.add(startNode(i));
-    }
-    for (int i = 0; i < 3; i++) {
-      awaitReady(i);
+      cluster.awaitReady(i);
       HttpResponse<String> alive = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + management[i] + "/alive")).build(), HttpResponse.BodyHandlers.ofString());
+          URI.create("http://127.0.0.1:" + cluster.management[i] + "/alive")).build(),
+          HttpResponse.BodyHandlers.ofString());
       assertEquals(200, alive.statusCode());
     }
 
@@ -176,8 +113,7 @@ class ClusterProcessesIT {
     assertTrue(info != null && info.get("state").asText().equals("writing"), String.valueOf(info));
     int victim = holder(info.get("path").asText());
     sleep(3000);
-    nodes.get(victim).destroyForcibly(); // SIGKILL
-    assertTrue(nodes.get(victim).waitFor(30, TimeUnit.SECONDS));
+    cluster.kill(victim);
     long lastAck = -1;
     for (String line : Files.readAllLines(events)) {
       JsonNode e = LatheProcess.JSON.readTree(line);
@@ -189,8 +125,8 @@ class ClusterProcessesIT {
 
     Path part = dir.resolve("node" + victim).resolve("archive/it/live.wav.part");
     assertTrue(Files.exists(part), "kill -9 leaves " + part);
-    nodes.set(victim, startNode(victim));
-    awaitReady(victim);
+    cluster.start(victim);
+    cluster.awaitReady(victim);
     Path file = dir.resolve("node" + victim).resolve("archive/it/live.wav");
     assertTrue(Files.exists(file) && !Files.exists(part), "start-up recovers " + part);
     assertTrue(Files.readString(dir.resolve("node" + victim).resolve("lathe.out")).contains("recovered " + file));
@@ -218,14 +154,5 @@ class ClusterProcessesIT {
         && System.nanoTime() < deadline && sleep(500));
     assertEquals("recovered", recovered.get("state").asText(), recovered.toString());
     assertEquals(file.toString(), recovered.get("path").asText());
-  }
-
-  static boolean sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    return true;
   }
 }
