@@ -34,7 +34,6 @@ public final class BurnAgent {
   public static Behavior<Command> create(Map<String, ActorRef<DriveActor.Command>> drives, Path work,
       ActorRef<FarmCoordinator.Command> coordinator) {
     return Behaviors.setup(ctx -> {
-      clearStaging(work.resolve("staging"));
       ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
       Map<String, String> running = new HashMap<>(); // drive → session key
       return Behaviors.receive(Command.class)
@@ -59,8 +58,8 @@ public final class BurnAgent {
     });
   }
 
-  /** What a crash left half-fetched is of no use: each attempt fetches its sources again. */
-  private static void clearStaging(Path staging) {
+  /** What a crash left half-fetched is of no use: each attempt fetches its sources again. Blocks: call it first. */
+  static void clearStaging(Path staging) {
     if (!Files.isDirectory(staging)) {
       return;
     }

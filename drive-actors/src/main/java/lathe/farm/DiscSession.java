@@ -192,7 +192,7 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
     }
     FarmSource s = sources.get(staged.size());
     Path to = staging.resolve(DiscPlanner.discName(s));
-    if (s.getNode().equals(selfNode) && Files.isRegularFile(Path.of(s.getPath()))) {
+    if (s.getNode().equals(selfNode)) {
       return io(() -> {
         try {
           Files.createLink(to, Path.of(s.getPath()));

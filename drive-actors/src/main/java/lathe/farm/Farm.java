@@ -44,6 +44,7 @@ public final class Farm {
         SingletonActor.of(coordinator, "farm-coordinator")
             .withSettings(ClusterSingletonSettings.create(system).withRole(BURNER)));
     if (!drives.isEmpty()) {
+      BurnAgent.clearStaging(dataDir.resolve("farm").resolve("staging"));
       system.systemActorOf(BurnAgent.create(drives, dataDir.resolve("farm"), proxy), "farm-agent", Props.empty());
     }
     return new Farm(proxy);

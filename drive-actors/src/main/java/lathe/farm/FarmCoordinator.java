@@ -69,6 +69,7 @@ public final class FarmCoordinator extends AbstractBehavior<FarmCoordinator.Comm
 
   private interface Internal extends Command, NoSerializationVerificationNeeded {}
 
+  /** {@code jobs} null: the read failed. */
   private record Loaded(Map<String, FarmJob> jobs) implements Internal {}
 
   private record DrivesListed(Receptionist.Listing listing) implements Internal {}
@@ -99,7 +100,9 @@ public final class FarmCoordinator extends AbstractBehavior<FarmCoordinator.Comm
   private final Map<String, ActorRef<BurnAgent.Command>> agents = new HashMap<>();
   /** "job/disc/attempt" → when the agent was last heard from (nanoTime). */
   private final Map<String, Long> heard = new HashMap<>();
+  private final ActorRef<Replicator.GetResponse<LWWMap<String, FarmJob>>> got;
   private boolean loaded;
+  private boolean readLocally;
 
   private FarmCoordinator(ActorContext<Command> ctx, StashBuffer<Command> stash) {
     super(ctx);
@@ -109,10 +112,10 @@ public final class FarmCoordinator extends AbstractBehavior<FarmCoordinator.Comm
     var config = ctx.getSystem().settings().config().getConfig("lathe.farm");
     this.silence = config.getDuration("silence-timeout");
     this.maxAttempts = config.getInt("max-attempts");
-    ActorRef<Replicator.GetResponse<LWWMap<String, FarmJob>>> got = ctx.messageAdapter(
+    this.got = ctx.messageAdapter(
         (Class<Replicator.GetResponse<LWWMap<String, FarmJob>>>) (Class<?>) Replicator.GetResponse.class,
-        rsp -> new Loaded(rsp instanceof Replicator.GetSuccess<LWWMap<String, FarmJob>> ok
-            ? ok.get(KEY).getEntries() : Map.of()));
+        rsp -> new Loaded(rsp instanceof Replicator.GetSuccess<LWWMap<String, FarmJob>> ok ? ok.get(KEY).getEntries()
+            : rsp instanceof Replicator.NotFound<?> ? Map.of() : null));
     // A majority read finds the queue even when this node's own replica lags the one that was lost.
     replicator.tell(new Replicator.Get<>(KEY, new Replicator.ReadMajority(Duration.ofSeconds(5)), got));
     // One adapter per message class: both listings come through it and are told apart by their key.
@@ -151,8 +154,17 @@ public final class FarmCoordinator extends AbstractBehavior<FarmCoordinator.Comm
     if (loaded) {
       return this;
     }
+    if (m.jobs() == null && !readLocally) {
+      // No majority answered in time (nodes lost at once): this node's durable replica is the next best.
+      readLocally = true;
+      replicator.tell(new Replicator.Get<>(KEY, Replicator.readLocal(), got));
+      return this;
+    }
+    if (m.jobs() == null) {
+      getContext().getLog().warn("farm coordinator: the job queue could not be read; starting with none");
+    }
     loaded = true;
-    m.jobs().values().stream().sorted(Comparator.comparingLong(FarmJob::getSubmittedEpochMillis))
+    (m.jobs() == null ? Map.<String, FarmJob>of() : m.jobs()).values().stream().sorted(Comparator.comparingLong(FarmJob::getSubmittedEpochMillis))
         .forEach(j -> jobs.put(j.getId(), j));
     long now = System.nanoTime();
     // Attempts that were running when the last coordinator stopped get the full silence timeout to be heard from.
