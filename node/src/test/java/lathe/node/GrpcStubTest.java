@@ -113,6 +113,35 @@ class GrpcStubTest {
   }
 
   @Test
+  void aSampleAfterAGapIsRefusedAndTheResentOnesFillIt() throws Exception {
+    open("stub/gap");
+    Writer w = new Writer();
+    w.in.onNext(WriteRequest.newBuilder().setName("stub/gap").build());
+    for (int i : new int[] {0, 1, 2, 4, 5}) { // 3 lost on the way
+      w.in.onNext(WriteRequest.newBuilder().setSample(ClusterTestSupport.tone(0, i).toBuilder().setSeq(i)).build());
+    }
+    SinkError gap = w.next(e -> e.hasStreamError() && e.getStreamError().getSeq() == 4).getStreamError();
+    assertEquals(ErrorCode.SEQUENCE_GAP, gap.getCode());
+    assertTrue(gap.getMessage().contains("resend from 3"), gap.getMessage());
+    w.next(e -> e.hasStreamError() && e.getStreamError().getSeq() == 5);
+    long durable = stub.getStatistics(StatisticsRequest.newBuilder().setName("stub/gap").setStream(-1).build())
+        .getStreams(0).getDurableSeq();
+    assertTrue(durable <= 2, "nothing after the gap is acknowledged: " + durable);
+    for (int i = 3; i <= 5; i++) {
+      w.in.onNext(WriteRequest.newBuilder().setSample(ClusterTestSupport.tone(0, i).toBuilder().setSeq(i)).build());
+    }
+    w.next(e -> e.hasAck() && e.getAck().getSeq() == 5);
+    assertTrue(stub.finalize(FinalizeRequest.newBuilder().setName("stub/gap").build()).getOk());
+    byte[] pcm = ClusterTestSupport.dataChunk(node.archive().resolve("stub/gap.wav"));
+    assertEquals(6 * 960 * 4, pcm.length);
+    for (int i = 0; i < 6; i++) {
+      assertTrue(java.util.Arrays.equals(ClusterTestSupport.tone(0, i).getData().toByteArray(),
+          java.util.Arrays.copyOfRange(pcm, i * 3840, (i + 1) * 3840)), "sample " + i + " in its place");
+    }
+    w.in.onCompleted();
+  }
+
+  @Test
   void recordsAndFinalizesThroughTheStubs() throws Exception {
     OpenReply opened = open("stub/first");
     assertEquals(List.of(0), opened.getStreamsList());
