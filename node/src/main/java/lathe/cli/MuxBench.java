@@ -51,6 +51,10 @@ final class MuxBench implements Callable<Integer> {
   @Option(names = "--preload", description = "Demux the input into memory before timing: times muxing alone.")
   boolean preload;
 
+  @Option(names = "--grpc", description = "Send the packets through the gRPC ingest (SinkWriterClient over "
+      + "HTTP/2 on 127.0.0.1) of a lathe node started in this process, instead of straight to the embedded node.")
+  boolean grpc;
+
   @Option(names = "--compare-ffmpeg", description = "Also time `ffmpeg -c copy` and `dd bs=1M conv=fdatasync` "
       + "of the same byte count, and print our throughput divided by theirs.")
   boolean compare;
@@ -89,7 +93,7 @@ final class MuxBench implements Callable<Integer> {
     long finalizeMillis = 0;
     long peakHeap;
     Map<String, Object> gc;
-    try (EmbeddedNode node = EmbeddedNode.start(dataDir, BenchCommand.durability(durability));
+    try (Target node = grpc ? new GrpcTarget(work, durability) : new EmbeddedTarget(dataDir, durability);
         Progress progress = new Progress(false)) {
       JvmWatch watch = null;
       for (int round = 0; round < warmup + repeat; round++) {
@@ -144,6 +148,7 @@ final class MuxBench implements Callable<Integer> {
     m.put("container", container.name().toLowerCase(Locale.ROOT));
     m.put("durability", durability.toLowerCase(Locale.ROOT));
     m.put("preload", preload);
+    m.put("grpc", grpc);
     m.put("repeat", repeat);
     m.put("packets", packetCount);
     m.put("bytes", bytes);
@@ -170,8 +175,9 @@ final class MuxBench implements Callable<Integer> {
       System.out.println(Json.pretty(m));
     } else {
       System.out.printf(Locale.ROOT, "lathe: %,d packets, %,d bytes in %.3f s: %,.0f packets/s, %.1f MB/s "
-          + "(%s, durability %s), peak heap %.1f MiB%n", packetCount, bytes, seconds, packetCount / seconds,
-          bytes / seconds / 1e6, m.get("container"), m.get("durability"), peakHeap / 1048576.0);
+          + "(%s, durability %s%s), peak heap %.1f MiB%n", packetCount, bytes, seconds, packetCount / seconds,
+          bytes / seconds / 1e6, m.get("container"), m.get("durability"), grpc ? ", through gRPC" : "",
+          peakHeap / 1048576.0);
       if (compare) {
         @SuppressWarnings("unchecked")
         Map<String, Object> r = (Map<String, Object>) m.get("ratios");
@@ -184,14 +190,75 @@ final class MuxBench implements Callable<Integer> {
     return 0;
   }
 
-  private FileInfo recordOnce(EmbeddedNode node, Path in, Path out, Container container, List<Sample> packets,
+  /** Where the bench records: the embedded node, or a node's gRPC ingest. */
+  private interface Target extends AutoCloseable {
+    Recorder.Outcome record(Path out, Recorder.Request request, MediaSource source, Progress progress);
+
+    @Override
+    void close();
+  }
+
+  private static final class EmbeddedTarget implements Target {
+    private final EmbeddedNode node;
+
+    EmbeddedTarget(Path dataDir, String durability) {
+      node = EmbeddedNode.start(dataDir, BenchCommand.durability(durability));
+    }
+
+    @Override
+    public Recorder.Outcome record(Path out, Recorder.Request request, MediaSource source, Progress progress) {
+      return Recording.run(node, request, List.of(source), null, progress, recorder -> { });
+    }
+
+    @Override
+    public void close() {
+      node.close();
+    }
+  }
+
+  /** A one-node cluster in this process; the packets go through protobuf, HTTP/2 and flow control as any client's. */
+  private static final class GrpcTarget implements Target {
+    private final lathe.node.LatheNode node;
+    private int round;
+
+    GrpcTarget(Path work, String durability) {
+      try {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+          port = s.getLocalPort();
+        }
+        node = lathe.node.LatheNode.start(new lathe.node.LatheNode.Options(work.resolve("node"), "127.0.0.1", port,
+            0, 0, List.of(), List.of("recorder"), null, BenchCommand.durability(durability)));
+      } catch (IOException e) {
+        throw new UserError("cannot start the node for --grpc: " + e.getMessage());
+      }
+    }
+
+    @Override
+    public Recorder.Outcome record(Path out, Recorder.Request request, MediaSource source, Progress progress) {
+      String name = "bench/round-" + (round++) + (request.container() == Container.MP4 ? ".mp4" : ".wav");
+      Recorder.Outcome o = new ClusterRecorder(List.of("127.0.0.1:" + node.grpcPort()), null)
+          .record(name, request, List.of(source), progress);
+      if (o.result().getOk()) {
+        BenchCommand.deleteQuietly(Path.of(o.result().getFile().getPath()));
+      }
+      return o;
+    }
+
+    @Override
+    public void close() {
+      node.close();
+    }
+  }
+
+  private FileInfo recordOnce(Target node, Path in, Path out, Container container, List<Sample> packets,
       List<MediaType> streams, Progress progress) {
     MediaSource source = packets != null ? new ListSource(streams, packets) : open(in);
     try {
       Metadata metadata = Metadata.newBuilder().setDescription("lathe bench mux").setOriginator("lathe")
           .setOriginatorReference(out.getFileName().toString()).build();
-      Recorder.Outcome o = Recording.run(node, new Recorder.Request(out.toString(), container, metadata, null, false),
-          List.of(source), null, progress, recorder -> { });
+      Recorder.Outcome o = node.record(out, new Recorder.Request(out.toString(), container, metadata, null, false),
+          source, progress);
       if (!o.result().getOk()) {
         throw new UserError("recording failed: " + o.result().getError().getMessage());
       }

@@ -71,8 +71,9 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (cluster != null) {
-      throw new UserError("--cluster needs the gRPC ingest, which this build does not have yet; "
-          + "run without --cluster for an embedded node", OneLineErrors.USAGE);
+      throw new UserError("bench streams --cluster is not built yet (its producers are actors on an embedded "
+          + "node); run it without --cluster, and time the gRPC ingest with: lathe bench mux --grpc",
+          OneLineErrors.USAGE);
     }
     if (count < 1 || rate < 1 || RATE_HZ % rate != 0 || duration.isNegative() || duration.isZero()
         || warmup.isNegative()) {
