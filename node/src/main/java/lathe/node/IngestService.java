@@ -58,6 +58,7 @@ final class IngestService extends IngestGrpc.IngestImplBase {
   /** Unacknowledged bytes one write stream may hold before the server stops reading from it. */
   private static final long WINDOW_BYTES = 48L << 20;
   private static final int WINDOW_SAMPLES = 8192;
+  private static final int MAX_REQUESTED = 32;
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -261,6 +262,7 @@ final class IngestService extends IngestGrpc.IngestImplBase {
     call.disableAutoRequest();
     WriteSession session = new WriteSession(call);
     call.setOnCancelHandler(session::end);
+    session.requested = 1;
     call.request(1);
     return session;
   }
@@ -279,6 +281,10 @@ final class IngestService extends IngestGrpc.IngestImplBase {
     private int inFlightSamples;
     private boolean starved;
     private boolean ended;
+    /** Messages asked of gRPC and not delivered yet. */
+    private int requested;
+    /** The largest sample of this stream so far; until one is seen, 1 MiB. */
+    private int largest = 1 << 20;
 
     WriteSession(ServerCallStreamObserver<SinkEvent> call) {
       this.call = call;
@@ -286,6 +292,9 @@ final class IngestService extends IngestGrpc.IngestImplBase {
 
     @Override
     public void onNext(WriteRequest req) {
+      synchronized (this) {
+        requested--;
+      }
       if (ref == null) {
         attach(req);
         return;
@@ -328,6 +337,7 @@ final class IngestService extends IngestGrpc.IngestImplBase {
 
     private synchronized void forward(Sample s) {
       int size = s.getData().size();
+      largest = Math.max(largest, size);
       if (inFlight.computeIfAbsent(s.getStream(), k -> new TreeMap<>()).putIfAbsent(s.getSeq(), size) == null) {
         inFlightBytes += size;
         inFlightSamples++;
@@ -339,11 +349,19 @@ final class IngestService extends IngestGrpc.IngestImplBase {
       if (ended) {
         return;
       }
-      if (inFlightBytes < WINDOW_BYTES && inFlightSamples < WINDOW_SAMPLES) {
-        starved = false;
-        call.request(1);
-      } else {
-        starved = true;
+      long room = WINDOW_BYTES - inFlightBytes;
+      int samplesRoom = WINDOW_SAMPLES - inFlightSamples;
+      if (room <= 0 || samplesRoom <= 0) {
+        starved = requested <= 0;
+        return;
+      }
+      starved = false;
+      // Several messages asked for at once, so that the next one is never a thread hop away (one at a time capped
+      // the stream at ~2,400 samples/s); no more than fit the window if each were as large as the largest yet.
+      int want = (int) Math.max(1, Math.min(Math.min(MAX_REQUESTED, samplesRoom), room / largest));
+      if (requested < want) {
+        call.request(want - requested);
+        requested = want;
       }
     }
 

@@ -75,7 +75,8 @@ final class MalformedMessages implements ServerInterceptor {
     @Override
     public byte[] parse(InputStream stream) {
       try {
-        return stream.readAllBytes();
+        // gRPC's message streams know their length: one exact array instead of readAllBytes' doubling copies.
+        return stream instanceof io.grpc.KnownLength ? stream.readNBytes(stream.available()) : stream.readAllBytes();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
