@@ -1,9 +1,6 @@
 package lathe.farm;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import lathe.drive.DriveActor;
@@ -60,15 +57,6 @@ public final class BurnAgent {
 
   /** What a crash left half-fetched is of no use: each attempt fetches its sources again. Blocks: call it first. */
   static void clearStaging(Path staging) {
-    if (!Files.isDirectory(staging)) {
-      return;
-    }
-    try (var files = Files.walk(staging)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      // left for the next start; staging never holds the only copy of anything
-    }
+    FarmFiles.deleteTree(staging);
   }
 }

@@ -32,24 +32,33 @@ public final class Checksums {
 
   static String sha256(FileChannel ch, long offset, long length) throws IOException {
     MessageDigest md = digest();
-    ByteBuffer buf = ByteBuffer.allocate(BLOCK);
-    long pos = offset;
-    long end = offset + length;
-    while (pos < end) {
-      buf.clear().limit((int) Math.min(BLOCK, end - pos));
-      int n = ch.read(buf, pos);
-      if (n < 0) {
-        throw new IOException("unexpected end of file at byte " + pos);
-      }
-      buf.flip();
-      md.update(buf);
-      pos += n;
+    if (!eachBlock(ch, offset, length, b -> {
+      md.update(b);
+      return true;
+    })) {
+      throw new IOException("unexpected end of file before byte " + (offset + length));
     }
     return HexFormat.of().formatHex(md.digest());
   }
 
   /** True when {@code length} bytes from {@code offset} are all zero (digital silence, unwritten padding). */
   static boolean allZero(FileChannel ch, long offset, long length) throws IOException {
+    return eachBlock(ch, offset, length, b -> {
+      while (b.hasRemaining()) {
+        if (b.get() != 0) {
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
+  private interface Block {
+    boolean take(ByteBuffer block);
+  }
+
+  /** Reads the range in 1 MiB blocks; false when {@code take} says stop or the file ends first. */
+  private static boolean eachBlock(FileChannel ch, long offset, long length, Block take) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(BLOCK);
     long pos = offset;
     long end = offset + length;
@@ -59,10 +68,9 @@ public final class Checksums {
       if (n < 0) {
         return false;
       }
-      for (int i = 0; i < n; i++) {
-        if (buf.get(i) != 0) {
-          return false;
-        }
+      buf.flip();
+      if (!take.take(buf)) {
+        return false;
       }
       pos += n;
     }

@@ -10,7 +10,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -473,7 +472,7 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
 
   private Behavior<Command> onAcked(Acked m) {
     Path dir = staging;
-    CompletableFuture.runAsync(() -> deleteTree(dir), io);
+    CompletableFuture.runAsync(() -> FarmFiles.deleteTree(dir), io);
     return Behaviors.stopped();
   }
 
@@ -586,19 +585,6 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
       u = u.getCause();
     }
     return u.getMessage() == null ? u.getClass().getSimpleName() : u.getMessage();
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var files = Files.walk(dir)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      // staging is cleared at the agent's next start
-    }
   }
 
   /** What is where across the whole job, with checksums: the same file on every disc of the set. */

@@ -5,7 +5,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import lathe.disc.RedBook;
@@ -69,11 +68,7 @@ public final class ReadBack {
         }
       }
     } finally {
-      try (var files = Files.walk(scratch)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
+      FarmFiles.deleteTree(scratch);
     }
     return null;
   }
