@@ -164,8 +164,8 @@ public final class FarmCoordinator extends AbstractBehavior<FarmCoordinator.Comm
       getContext().getLog().warn("farm coordinator: the job queue could not be read; starting with none");
     }
     loaded = true;
-    (m.jobs() == null ? Map.<String, FarmJob>of() : m.jobs()).values().stream().sorted(Comparator.comparingLong(FarmJob::getSubmittedEpochMillis))
-        .forEach(j -> jobs.put(j.getId(), j));
+    (m.jobs() == null ? Map.<String, FarmJob>of() : m.jobs()).values().stream()
+        .sorted(Comparator.comparingLong(FarmJob::getSubmittedEpochMillis)).forEach(j -> jobs.put(j.getId(), j));
     long now = System.nanoTime();
     // Attempts that were running when the last coordinator stopped get the full silence timeout to be heard from.
     for (FarmJob j : jobs.values()) {

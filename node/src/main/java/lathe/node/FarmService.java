@@ -252,9 +252,12 @@ final class FarmService extends FarmGrpc.FarmImplBase {
         + String.join(", ", refs.keySet().stream().sorted().toList())).asRuntimeException());
   }
 
-  /** Every drive of every node with its media, and whether the farm is burning on it. */
+  /**
+   * Every drive of every node with its media, and whether the farm is burning on it. Cluster status asks too, so
+   * a coordinator that is moving to another node gets a few seconds, not the usual thirty.
+   */
   CompletionStage<List<FarmDrive>> drives() {
-    CompletionStage<Set<String>> burning = jobs().handle((jobs, t) -> {
+    CompletionStage<Set<String>> burning = jobs(Duration.ofSeconds(3)).handle((jobs, t) -> {
       Set<String> busy = new HashSet<>();
       for (FarmJob j : t == null ? List.<FarmJob>of() : jobs) {
         for (FarmDisc d : j.getDiscsList()) {
@@ -288,7 +291,11 @@ final class FarmService extends FarmGrpc.FarmImplBase {
   }
 
   private CompletionStage<List<FarmJob>> jobs() {
-    return AskPattern.<FarmCoordinator.Command, FarmJobs>ask(coordinator, FarmCoordinator.GetJobs::new, QUICK,
+    return jobs(QUICK);
+  }
+
+  private CompletionStage<List<FarmJob>> jobs(Duration within) {
+    return AskPattern.<FarmCoordinator.Command, FarmJobs>ask(coordinator, FarmCoordinator.GetJobs::new, within,
         system.scheduler()).thenApply(FarmJobs::getJobsList);
   }
 
