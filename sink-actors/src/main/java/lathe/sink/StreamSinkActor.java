@@ -90,6 +90,8 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
   private long dropped;
   private long duplicates;
   private long lastSeq = -1;
+  /** The sample a gap was last reported before, so that one gap is logged once, not once per refused sample. */
+  private long gapLogged = -1;
   private long durableSeq = -1;
   private long lastPts;
   private long lastDts = Long.MIN_VALUE;
@@ -140,6 +142,11 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
     }
     if (s.getSeq() > lastSeq + 1) {
       // An acknowledgement promises every earlier sample: one that never arrived must not be skipped over.
+      if (gapLogged != lastSeq + 1) {
+        gapLogged = lastSeq + 1;
+        getContext().getLog().warn("stream {}: sample {} came before sample {}; samples were lost on the way, "
+            + "refusing until they are resent", index, s.getSeq(), lastSeq + 1);
+      }
       return refuseTransient(s, ErrorCode.SEQUENCE_GAP, "sample " + s.getSeq() + " of stream " + index
           + " came before sample " + (lastSeq + 1) + ": samples were lost on the way; resend from " + (lastSeq + 1));
     }
