@@ -378,6 +378,64 @@ class RecordingActorTest {
   }
 
   @Test
+  void afterFinalizeEveryOperationIsRefusedWithItsStableCode() throws IOException {
+    Rig rig = writing(settings(new RawFormat()), "done.wav", pcm(8000, 1));
+    rig.write(0, 0, 0, bytes(10, 0x12));
+    assertTrue(rig.finalizeRecording().getOk());
+    assertEquals(ErrorCode.INVALID_REQUEST,
+        rig.ask(ref -> new RecordingActor.AddStream(pcm(8000, 1), ref)).getError().getCode(), "MF_E_INVALIDREQUEST");
+    assertEquals(ErrorCode.INVALID_REQUEST, rig.ask(RecordingActor.BeginWriting::new).getError().getCode());
+    assertEquals(ErrorCode.INVALID_REQUEST,
+        rig.ask(ref -> new RecordingActor.NotifyEndOfSegment(-1, ref)).getError().getCode());
+    assertEquals(ErrorCode.INVALID_REQUEST, rig.ask(ref -> new RecordingActor.Flush(-1, ref)).getError().getCode());
+    assertEquals(ErrorCode.INVALID_REQUEST,
+        rig.ask(ref -> new RecordingActor.PlaceMarker(0, ByteString.EMPTY, ref)).getError().getCode());
+    assertEquals(ErrorCode.INVALID_REQUEST,
+        rig.ask(ref -> new RecordingActor.SendStreamTick(0, 5, ref)).getError().getCode());
+    // GetStatistics is allowed in any state and still tells what was written.
+    StreamStatistics st = rig.stats(0);
+    assertEquals(1, st.getWritten());
+    assertEquals(10, st.getWrittenBytes());
+    assertEquals(0, st.getLastDts());
+    assertEquals(10, byteCounts(rig.out)[0x12], "the finalized file is untouched");
+  }
+
+  @Test
+  void endOfSegmentOfEveryStreamAndFlushOfOneStream() throws IOException {
+    Semaphore gate = new Semaphore(0);
+    Rig rig = writing(settings(new RawFormat(gate, Long.MAX_VALUE)), "all.wav", pcm(8000, 1), pcm(8000, 1));
+    for (int i = 0; i < 5; i++) {
+      rig.write(0, i, i, bytes(10, 0x21));
+    }
+    rig.write(1, 0, 0, bytes(10, 0x31));
+    // Stream 0's first sample is with the stalled disk and 1..4 wait; Flush(0) drops those four, not stream 1's.
+    long queued = 0;
+    for (int tries = 0; tries < 100 && queued != 40; tries++) {
+      queued = rig.stats(0).getQueuedBytes();
+    }
+    assertEquals(40, queued);
+    assertEquals(4, rig.ask(ref -> new RecordingActor.Flush(0, ref)).getFlushed());
+    gate.release(1000);
+    for (int tries = 0; tries < 500 && (rig.stats(0).getDurableSeq() < 0 || rig.stats(1).getDurableSeq() < 0);
+        tries++) {
+      Thread.onSpinWait(); // each stats call is a round trip to the recording
+    }
+    assertEquals(0, rig.stats(0).getDurableSeq());
+    assertEquals(0, rig.stats(1).getDurableSeq());
+    assertEquals(4, rig.stats(0).getDropped());
+    assertEquals(0, rig.stats(1).getDropped());
+    assertTrue(rig.ask(ref -> new RecordingActor.NotifyEndOfSegment(-1, ref)).hasDone(), "every stream ends");
+    rig.write(0, 5, 5, bytes(10, 0x21));
+    assertEquals(0, expectStreamError(rig.owner, ErrorCode.INVALID_REQUEST).getStreamError().getStream());
+    rig.write(1, 1, 1, bytes(10, 0x31));
+    assertEquals(1, expectStreamError(rig.owner, ErrorCode.INVALID_REQUEST).getStreamError().getStream());
+    assertTrue(rig.finalizeRecording().getOk());
+    long[] counts = byteCounts(rig.out);
+    assertEquals(10, counts[0x21]);
+    assertEquals(10, counts[0x31]);
+  }
+
+  @Test
   void endOfSegmentEndsOneStreamOnly() throws IOException {
     Rig rig = writing(settings(new RawFormat()), "eos.wav", pcm(8000, 1), pcm(8000, 1));
     rig.write(0, 0, 0, bytes(10, 0x55));
