@@ -94,6 +94,7 @@ public final class FarmCoordinator extends AbstractBehavior<FarmCoordinator.Comm
   private final SelfUniqueAddress self;
   private final Duration silence;
   private final int maxAttempts;
+  private final int keepFinished;
   private final Map<String, FarmJob> jobs = new LinkedHashMap<>();
   /** Cluster-wide drive id → node, from the Receptionist. */
   private final Map<String, String> drives = new HashMap<>();
@@ -112,6 +113,7 @@ public final class FarmCoordinator extends AbstractBehavior<FarmCoordinator.Comm
     var config = ctx.getSystem().settings().config().getConfig("lathe.farm");
     this.silence = config.getDuration("silence-timeout");
     this.maxAttempts = config.getInt("max-attempts");
+    this.keepFinished = config.getInt("keep-finished");
     this.got = ctx.messageAdapter(
         (Class<Replicator.GetResponse<LWWMap<String, FarmJob>>>) (Class<?>) Replicator.GetResponse.class,
         rsp -> new Loaded(rsp instanceof Replicator.GetSuccess<LWWMap<String, FarmJob>> ok ? ok.get(KEY).getEntries()
@@ -444,6 +446,26 @@ public final class FarmCoordinator extends AbstractBehavior<FarmCoordinator.Comm
     replicator.tell(new Replicator.Update<>(KEY, LWWMap.empty(),
         new Replicator.WriteMajority(Duration.ofSeconds(3)), getContext().getSystem().ignoreRef(),
         map -> map.put(self, job.getId(), job)));
+    if (finished(job)) {
+      forgetOldFinished();
+    }
+  }
+
+  private static boolean finished(FarmJob j) {
+    return j.getState().equals("done") || j.getState().equals("failed");
+  }
+
+  // The queue is replicated to every node and kept durable: it holds every job still to do but only the newest
+  // lathe.farm.keep-finished finished ones, so a farm that runs for years does not grow it without bound.
+  private void forgetOldFinished() {
+    List<FarmJob> done = jobs.values().stream().filter(FarmCoordinator::finished)
+        .sorted(Comparator.comparingLong(FarmJob::getEndedEpochMillis)).toList();
+    for (FarmJob old : done.subList(0, Math.max(0, done.size() - keepFinished))) {
+      jobs.remove(old.getId());
+      replicator.tell(new Replicator.Update<>(KEY, LWWMap.empty(),
+          new Replicator.WriteMajority(Duration.ofSeconds(3)), getContext().getSystem().ignoreRef(),
+          map -> map.remove(self, old.getId())));
+    }
   }
 
   private static FarmAttempt current(FarmDisc d) {
