@@ -85,7 +85,8 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
   private static final int FETCH_WINDOW = 8;
   private static final Duration QUICK = Duration.ofSeconds(60);
   private static final Duration WRITE = Duration.ofHours(12);
-  private static final Duration DATA_READ = Duration.ofSeconds(60);
+  /** Closing a session writes its lead-out: 6,750 sectors take 90 s at 1x. */
+  private static final Duration RELEASE = Duration.ofMinutes(5);
 
   static Behavior<Command> create(FarmBurnDisc order, ActorRef<DriveActor.Command> drive, Path staging,
       ActorRef<FarmCoordinator.Command> coordinator, String selfNode) {
@@ -110,6 +111,7 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
   private final List<FarmSource> sources = new ArrayList<>();
   private final List<Path> staged = new ArrayList<>();
   private final String shelf;
+  private final Duration silence;
 
   private FarmAttempt.Builder progress = FarmAttempt.newBuilder().setState("burning").setAction("fetching");
   private long startNanos = System.nanoTime();
@@ -118,6 +120,9 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
   private Map<String, String> images = Map.of();
   private FarmDiscFinished finished;
   private boolean failing;
+  private boolean driveGone;
+  /** While a track is written: when the drive last said something (nanoTime), else 0. */
+  private long trackSince;
   private int epoch;
 
   // The source being fetched from another node.
@@ -154,6 +159,7 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
       fetchTotal += job.getSources(i).getBytes();
     }
     this.shelf = job.getId() + "-disc" + disc.getIndex() + "-attempt" + attempt;
+    this.silence = ctx.getSystem().settings().config().getDuration("lathe.farm.silence-timeout");
   }
 
   private Behavior<Command> begin() {
@@ -179,7 +185,10 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
         .onMessage(DriveUpdate.class, this::onDriveUpdate)
         .onMessage(Acked.class, this::onAcked)
         .onMessage(Tick.class, t -> onTick())
-        .onSignal(Terminated.class, t -> fail("drive " + driveId + " stopped"))
+        .onSignal(Terminated.class, t -> {
+          driveGone = true;
+          return fail("drive " + driveId + " stopped");
+        })
         .build();
   }
 
@@ -353,7 +362,9 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
     }
     track = i + 1;
     String wav = staged.get(i).toAbsolutePath().toString();
+    trackSince = System.nanoTime();
     return ask(r -> new DriveActor.AddAudioTrack(wav, updates, r), WRITE, r -> {
+      trackSince = 0;
       written = true;
       sectorsBefore += r.track().footprint();
       return addTrack(i + 1);
@@ -441,7 +452,7 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
         }
       }, io);
     }
-    if (drive == null) {
+    if (drive == null || driveGone) {
       return report(false, false, why, Map.of());
     }
     // Unlock the drive and shelve what was written, so the next disc finds a blank; errors here change nothing.
@@ -454,7 +465,7 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
       return askAnyway(x -> new DriveActor.EjectMedia(name, x), QUICK,
           e -> report(false, false, why, shelved(before, name)));
     });
-    return prepared ? askAnyway(DriveActor.ReleaseMedia::new, WRITE, thenShelve) : thenShelve.apply(null);
+    return prepared ? askAnyway(DriveActor.ReleaseMedia::new, RELEASE, thenShelve) : thenShelve.apply(null);
   }
 
   private Behavior<Command> report(boolean ok, boolean verified, String error, Map<String, String> shelvedImages) {
@@ -484,6 +495,11 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
     if (failing) {
       return this;
     }
+    // A drive that hangs mid-track without failing sends no Update: the session must not keep the disc for the
+    // twelve hours a track may take. (A data session reports only its start and end, so it is not watched.)
+    if (trackSince != 0 && System.nanoTime() - trackSince > silence.toNanos()) {
+      return fail("drive " + driveId + " wrote nothing for " + silence.toSeconds() + " s during track " + track);
+    }
     long elapsed = (System.nanoTime() - startNanos) / 1_000_000;
     int pct = progress.getPercent();
     progress.setEtaMillis(pct <= 0 || !progress.getAction().equals("writing") ? -1 : elapsed * (100 - pct) / pct);
@@ -496,6 +512,9 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
     Update u = m.update();
     if (failing || finished != null || u.sectorsTotal() <= 0) {
       return this;
+    }
+    if (trackSince != 0) {
+      trackSince = System.nanoTime();
     }
     long planned = Math.max(1, disc.getPlannedSectors());
     progress.setAction(u.action().name().toLowerCase()).setTrack(u.track())
