@@ -73,6 +73,8 @@ public final class SinkWriterClient implements AutoCloseable {
   private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** At most one resend per stream this often after SEQUENCE_GAP errors (every sample after a gap has one). */
   private static final long GAP_RESEND_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  /** After a resend: resend again if the acks have not passed its first sample by then. */
+  private static final long GAP_RECHECK_MILLIS = 2000;
 
   private final List<String> targets;
   private final String name;
@@ -91,6 +93,8 @@ public final class SinkWriterClient implements AutoCloseable {
   private int reconnects;
   private int gapResends;
   private long[] lastGapResend;
+  private boolean[] gapPending;
+  private java.util.concurrent.ScheduledExecutorService timer;
   private long lastProgress = System.nanoTime();
   private long lastCheck;
   private List<ArrayDeque<Sample>> unacked;
@@ -177,6 +181,7 @@ public final class SinkWriterClient implements AutoCloseable {
       nextSeq = new long[n];
       lastAck = new long[n];
       lastGapResend = new long[n];
+      gapPending = new boolean[n];
       java.util.Arrays.fill(lastGapResend, System.nanoTime() - GAP_RESEND_NANOS);
       java.util.Arrays.fill(lastAck, -1);
       began = true;
@@ -324,6 +329,9 @@ public final class SinkWriterClient implements AutoCloseable {
     try {
       closed = true;
       changed.signalAll();
+      if (timer != null) {
+        timer.shutdownNow();
+      }
     } finally {
       lock.unlock();
     }
@@ -521,21 +529,70 @@ public final class SinkWriterClient implements AutoCloseable {
   private void resendAfterGap(int stream) {
     lock.lock();
     try {
-      if (stream < 0 || stream >= unacked.size() || writes == null) {
+      if (stream < 0 || stream >= unacked.size() || writes == null || closed) {
         return;
       }
-      long now = System.nanoTime();
-      if (now - lastGapResend[stream] < GAP_RESEND_NANOS) {
-        return;
-      }
-      lastGapResend[stream] = now;
-      gapResends++;
-      for (Sample s : unacked.get(stream)) {
-        send(s);
+      long wait = lastGapResend[stream] + GAP_RESEND_NANOS - System.nanoTime();
+      if (wait <= 0) {
+        resendNow(stream);
+      } else if (!gapPending[stream]) {
+        // Errors of the latest round may all come within the pause: they must still lead to a resend.
+        gapPending[stream] = true;
+        timer().schedule(() -> resendIfPending(stream), wait, TimeUnit.NANOSECONDS);
       }
     } finally {
       lock.unlock();
     }
+  }
+
+  private void resendIfPending(int stream) {
+    lock.lock();
+    try {
+      if (gapPending[stream] && writes != null && !closed) {
+        resendNow(stream);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Sends the stream's unacknowledged samples again. If the first of them is lost once more, no sample after it
+   * may arrive to report the gap, so a check a moment later resends again unless the acks moved past it.
+   */
+  private void resendNow(int stream) {
+    gapPending[stream] = false;
+    lastGapResend[stream] = System.nanoTime();
+    ArrayDeque<Sample> q = unacked.get(stream);
+    if (q.isEmpty()) {
+      return;
+    }
+    gapResends++;
+    for (Sample s : q) {
+      send(s);
+    }
+    long first = q.peekFirst().getSeq();
+    timer().schedule(() -> {
+      lock.lock();
+      try {
+        if (lastAck[stream] < first && !unacked.get(stream).isEmpty() && writes != null && !closed) {
+          resendNow(stream);
+        }
+      } finally {
+        lock.unlock();
+      }
+    }, GAP_RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  private java.util.concurrent.ScheduledExecutorService timer() {
+    if (timer == null) {
+      timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "lathe-resend-" + name);
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return timer;
   }
 
   /**
