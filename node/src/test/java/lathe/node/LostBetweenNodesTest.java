@@ -55,7 +55,7 @@ class LostBetweenNodesTest {
             expected.write(s.getData().toByteArray());
             client.writeSample(s);
           }
-          FinalizeResult result = client.finalizeAsync().toCompletableFuture().get(300, TimeUnit.SECONDS);
+          FinalizeResult result = client.finalizeAsync().toCompletableFuture().get(150, TimeUnit.SECONDS);
           assertTrue(result.getOk(), result.getError().getMessage());
           Path file = Path.of(result.getFile().getPath());
           assertEquals(1000, result.getFile().getStreams(0).getSamples());

@@ -571,12 +571,25 @@ public final class SinkWriterClient implements AutoCloseable {
     for (Sample s : q) {
       send(s);
     }
-    long first = q.peekFirst().getSeq();
+    recheck(stream, q.peekLast().getSeq(), lastAck[stream]);
+  }
+
+  /**
+   * Until the acks reach {@code last} (the end of a resend), every {@link #GAP_RECHECK_MILLIS}: if they did not
+   * move at all, the samples after the ack point were lost again with none behind them to report it (tail
+   * loss), so send them once more.
+   */
+  private void recheck(int stream, long last, long ackBefore) {
     timer().schedule(() -> {
       lock.lock();
       try {
-        if (lastAck[stream] < first && !unacked.get(stream).isEmpty() && writes != null && !closed) {
+        if (lastAck[stream] >= last || unacked.get(stream).isEmpty() || writes == null || closed) {
+          return;
+        }
+        if (lastAck[stream] == ackBefore) {
           resendNow(stream);
+        } else {
+          recheck(stream, last, lastAck[stream]);
         }
       } finally {
         lock.unlock();
@@ -627,6 +640,14 @@ public final class SinkWriterClient implements AutoCloseable {
           && System.nanoTime() < deadline) {
         await();
         checkStalled();
+        // The last samples may have been lost between nodes with nothing after them to reveal the gap.
+        if (System.nanoTime() - lastProgress > TimeUnit.MILLISECONDS.toNanos(GAP_RECHECK_MILLIS)) {
+          for (int s = 0; s < unacked.size(); s++) {
+            if (!unacked.get(s).isEmpty() && System.nanoTime() - lastGapResend[s] > GAP_RESEND_NANOS * 4) {
+              resendNow(s);
+            }
+          }
+        }
       }
     } finally {
       lock.unlock();
