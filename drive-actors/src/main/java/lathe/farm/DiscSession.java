@@ -116,7 +116,6 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
   private FarmAttempt.Builder progress = FarmAttempt.newBuilder().setState("burning").setAction("fetching");
   private long startNanos = System.nanoTime();
   private boolean prepared;
-  private boolean written;
   private Map<String, String> images = Map.of();
   private FarmDiscFinished finished;
   private boolean failing;
@@ -365,7 +364,6 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
     trackSince = System.nanoTime();
     return ask(r -> new DriveActor.AddAudioTrack(wav, updates, r), WRITE, r -> {
       trackSince = 0;
-      written = true;
       sectorsBefore += r.track().footprint();
       return addTrack(i + 1);
     });
@@ -379,7 +377,6 @@ final class DiscSession extends AbstractBehavior<DiscSession.Command> {
     }, x -> {
       files.add(manifest);
       List<String> paths = files.stream().map(p -> p.toAbsolutePath().toString()).toList();
-      written = true;
       return ask(r -> new DriveActor.WriteData(paths, close, updates, r), WRITE, r -> verify());
     });
   }
