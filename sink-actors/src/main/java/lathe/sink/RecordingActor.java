@@ -317,7 +317,8 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .setCreatedEpochMillis(System.currentTimeMillis())
         .build();
     writer = getContext().spawn(
-        WriterActor.create(settings.archiveRoot() != null, path, format, header, settings.durability(), reportAdapter),
+        WriterActor.create(settings.archiveRoot() != null, path, format, header, settings.durability(),
+            settings.writeBehindBytes(), reportAdapter),
         "writer", DispatcherSelector.fromConfig(settings.ioDispatcher()));
     state = State.OPENING;
     beginReplyTo = b.replyTo();

@@ -16,6 +16,7 @@ public record SinkSettings(
     int maxSampleBytes,
     int batchBytes,
     long maxQueuedBytes,
+    long writeBehindBytes,
     String ioDispatcher,
     Map<Container, ContainerFormat> formats,
     Path archiveRoot,
@@ -45,6 +46,7 @@ public record SinkSettings(
         (int) Math.min(Integer.MAX_VALUE - 64, max),
         (int) Math.min(Integer.MAX_VALUE - 64, batch),
         config.getBytes("lathe.sink.max-queued-bytes"),
+        config.getBytes("lathe.sink.write-behind-bytes"),
         "lathe.io-dispatcher",
         Map.copyOf(formats),
         null,
@@ -57,31 +59,37 @@ public record SinkSettings(
    */
   public SinkSettings withArchiveRoot(Path root) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes,
-        maxQueuedBytes, ioDispatcher, formats, root == null ? null : root.toAbsolutePath().normalize(), observer);
+        maxQueuedBytes, writeBehindBytes, ioDispatcher, formats, root == null ? null : root.toAbsolutePath().normalize(),
+        observer);
   }
 
   public SinkSettings withObserver(RecordingObserver o) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes,
-        maxQueuedBytes, ioDispatcher, formats, archiveRoot, o);
+        maxQueuedBytes, writeBehindBytes, ioDispatcher, formats, archiveRoot, o);
   }
 
   public SinkSettings withFinalizeTimeout(Duration timeout) {
     return new SinkSettings(durability, timeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
-        ioDispatcher, formats, archiveRoot, observer);
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer);
   }
 
   public SinkSettings withMaxSampleBytes(int max) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, max, batchBytes, maxQueuedBytes,
-        ioDispatcher, formats, archiveRoot, observer);
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer);
   }
 
   public SinkSettings withMaxQueuedBytes(long max) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, max,
-        ioDispatcher, formats, archiveRoot, observer);
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer);
+  }
+
+  public SinkSettings withWriteBehindBytes(long bytes) {
+    return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
+        bytes, ioDispatcher, formats, archiveRoot, observer);
   }
 
   public SinkSettings withDurability(Durability d) {
     return new SinkSettings(d, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
-        ioDispatcher, formats, archiveRoot, observer);
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer);
   }
 }

@@ -1,6 +1,7 @@
 package lathe.sink;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -11,6 +12,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import lathe.protocol.Durability;
 import lathe.protocol.ErrorCode;
 import lathe.protocol.JournalHeader;
@@ -34,7 +37,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * Owns a recording's files: {@code NAME.part} (the container) and {@code NAME.journal}. Runs on the I/O
  * dispatcher. Batches from the stream actors are written as they come; a {@link Sync} queued behind them makes
  * one group commit (checkpoint, fsync data, fsync journal) for every batch that arrived meanwhile, and only then
- * are the batches reported durable.
+ * are the batches reported durable. With durability os the Sync hands the journal records to the OS instead,
+ * and every {@code lathe.sink.write-behind-bytes} an fdatasync of the container runs on another I/O thread
+ * (acknowledgements do not wait for it), so that dirty pages do not pile up over a long recording and
+ * Finalize's fsync has little left to write.
  */
 public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
@@ -59,6 +65,9 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   private enum Sync implements Command { INSTANCE }
 
+  /** The background fdatasync of durability os is done; failure null when it went well. */
+  private record WrittenBehind(Throwable failure) implements Command {}
+
   /** Sent to the parent when the file is open, or could not be opened / written. */
   public sealed interface Report extends LocalMessage {}
 
@@ -66,16 +75,18 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   public record Failed(SinkError error) implements Report {}
 
+  /** writeBehindBytes: with durability os, an fdatasync in the background after this many bytes (0: never). */
   public static Behavior<Command> create(boolean makeFolders,
-      Path target, ContainerFormat format, JournalHeader header, Durability durability,
+      Path target, ContainerFormat format, JournalHeader header, Durability durability, long writeBehindBytes,
       ActorRef<Report> parent) {
-    return Behaviors.setup(ctx -> new WriterActor(ctx, makeFolders, target, format, header, durability, parent));
+    return Behaviors.setup(ctx ->
+        new WriterActor(ctx, makeFolders, target, format, header, durability, writeBehindBytes, parent));
   }
 
   public static Behavior<Command> create(
       Path target, ContainerFormat format, JournalHeader header, Durability durability,
       ActorRef<Report> parent) {
-    return create(false, target, format, header, durability, parent);
+    return create(false, target, format, header, durability, 0, parent);
   }
 
   public static Path partOf(Path target) {
@@ -96,12 +107,18 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private JournalWriter journal;
   private SinkError failure;
   private boolean syncQueued;
+  private final long writeBehindBytes;
+  private long bytesSinceWriteBehind;
+  /** The background fdatasync shares the container's channel: Finalize waits for it. */
+  private boolean writeBehindRunning;
+  private Commit commitWaiting;
   private final Map<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable> pending =
       new LinkedHashMap<>();
 
   private WriterActor(ActorContext<Command> ctx, boolean makeFolders, Path target, ContainerFormat format,
-      JournalHeader header, Durability durability, ActorRef<Report> parent) {
+      JournalHeader header, Durability durability, long writeBehindBytes, ActorRef<Report> parent) {
     super(ctx);
+    this.writeBehindBytes = durability == Durability.OS ? writeBehindBytes : 0;
     this.target = target;
     this.part = partOf(target);
     this.journalPath = journalOf(target);
@@ -141,7 +158,12 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Append.class, this::onAppend)
-        .onMessageEquals(Sync.INSTANCE, this::onSync)
+        .onMessageEquals(Sync.INSTANCE, () -> {
+          onSync();
+          maybeWriteBehind();
+          return this;
+        })
+        .onMessage(WrittenBehind.class, this::onWrittenBehind)
         .onMessage(Commit.class, this::onCommit)
         .onSignal(PostStop.class, s -> {
           closeQuietly();
@@ -173,6 +195,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
           lastSeq = s.getSeq();
           samples++;
           bytes += rec.size();
+          bytesSinceWriteBehind += rec.size();
         } else if (item instanceof MarkerItem m) {
           journal.appendMarker(a.stream(), m.context());
           markers.add(m.context());
@@ -222,7 +245,42 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
   }
 
+  private void maybeWriteBehind() {
+    if (writeBehindBytes <= 0 || writeBehindRunning || failure != null || bytesSinceWriteBehind < writeBehindBytes) {
+      return;
+    }
+    bytesSinceWriteBehind = 0;
+    writeBehindRunning = true;
+    FileChannel data = channel;
+    CompletableFuture<Void> done = CompletableFuture.runAsync(() -> {
+      try {
+        data.force(false);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }, getContext().getExecutionContext()); // this actor's own dispatcher: the I/O one
+    getContext().pipeToSelf(done, (ok, failure) -> new WrittenBehind(failure));
+  }
+
+  private Behavior<Command> onWrittenBehind(WrittenBehind w) {
+    writeBehindRunning = false;
+    if (w.failure() != null && failure == null) {
+      // Durability os acknowledged these bytes as handed to the OS; an error writing them back is still a
+      // failed recording, as it would be at Finalize's fsync.
+      Throwable cause = w.failure() instanceof CompletionException c && c.getCause() != null ? c.getCause()
+          : w.failure();
+      cause = cause instanceof UncheckedIOException u ? u.getCause() : cause;
+      fail(cause instanceof Exception e ? e : new IOException(cause));
+    }
+    return commitWaiting != null ? onCommit(commitWaiting) : this;
+  }
+
   private Behavior<Command> onCommit(Commit c) {
+    if (writeBehindRunning) {
+      commitWaiting = c; // the container's channel is in use on another thread until it is done
+      return this;
+    }
+    commitWaiting = null;
     onSync();
     if (failure != null) {
       c.replyTo().tell(new Committed(target, 0, failure));

@@ -606,4 +606,20 @@ class RecordingActorTest {
     assertTrue(rig.finalizeRecording().getOk());
     assertArrayEquals(new long[] {140}, new long[] {byteCounts(rig.out)[0x09]});
   }
+
+  @Test
+  void osDurabilityWritesBehindInTheBackgroundAndFinalizeWaitsForIt() throws IOException {
+    // An fdatasync every 64 bytes: many run while samples are still coming, and Finalize meets one running.
+    SinkSettings s = settings(new RawFormat()).withDurability(Durability.OS).withWriteBehindBytes(64);
+    for (int round = 0; round < 5; round++) {
+      Rig rig = writing(s, "behind" + round + ".wav", pcm(8000, 1));
+      for (int i = 0; i < 300; i++) {
+        rig.write(0, i, i, bytes(7, 0x0b));
+      }
+      awaitAck(rig.owner, 0, 299);
+      assertTrue(rig.finalizeRecording().getOk());
+      assertEquals(2100, byteCounts(rig.out)[0x0b], "every sample is in the finalized file, once");
+      assertFalse(Files.exists(WriterActor.partOf(rig.out)));
+    }
+  }
 }
