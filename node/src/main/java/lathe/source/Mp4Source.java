@@ -480,9 +480,23 @@ public final class Mp4Source implements MediaSource {
     TrackInfo t = p.track;
     long shift = t.shift(movieTimescale);
     long dts = p.dts + shift;
-    ByteBuffer data = read(p.offset, p.size);
     return Sample.newBuilder().setStream(t.stream).setSeq(t.seq++).setDts(dts).setPts(dts + p.cto)
-        .setDuration(p.duration).setKey(p.key).setData(ByteString.copyFrom(data)).build();
+        .setDuration(p.duration).setKey(p.key).setData(readSample(p.offset, p.size)).build();
+  }
+
+  /** Reused for every sample: the file is read into it directly and copied once, into the sample's bytes. */
+  private ByteBuffer scratch = ByteBuffer.allocateDirect(256 * 1024);
+
+  /**
+   * A sample's bytes with one copy: a heap buffer would be zeroed, filled through the JDK's own temporary
+   * direct buffer and then copied again into the ByteString.
+   */
+  private ByteString readSample(long at, int length) throws IOException {
+    if (scratch.capacity() < length) {
+      scratch = ByteBuffer.allocateDirect(Math.max(length, scratch.capacity() * 2));
+    }
+    scratch.clear().limit(length);
+    return ByteString.copyFrom(fill(scratch, at));
   }
 
   /** The progressive sample with the lowest file offset among the tracks (file order). */
@@ -828,7 +842,11 @@ public final class Mp4Source implements MediaSource {
   }
 
   private ByteBuffer read(long at, int length) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(length);
+    return fill(ByteBuffer.allocate(length), at);
+  }
+
+  /** Fills {@code b} from the file at {@code at} and flips it. */
+  private ByteBuffer fill(ByteBuffer b, long at) throws IOException {
     long pos = at;
     while (b.hasRemaining()) {
       int n = channel.read(b, pos);
