@@ -18,6 +18,7 @@ import lathe.protocol.Container;
 import lathe.protocol.MediaType;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import picocli.CommandLine.Command;
@@ -58,7 +59,8 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
   String container;
 
   @Option(names = "--cluster", paramLabel = "HOST:G",
-      description = "Send through gRPC to a node's ingest at HOST:G instead of an embedded node (not yet built).")
+      description = "Producers send through gRPC (SinkWriterClient) to the ingest of the running node at HOST:G "
+          + "instead of to an embedded node; the recordings stay in the cluster's archive under bench-streams-TIME/.")
   String cluster;
 
   @Option(names = "--json", description = "Print the figures as JSON on stdout.")
@@ -70,11 +72,6 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (cluster != null) {
-      throw new UserError("bench streams --cluster is not built yet (its producers are actors on an embedded "
-          + "node); run it without --cluster, and time the gRPC ingest with: lathe bench mux --grpc",
-          OneLineErrors.USAGE);
-    }
     if (count < 1 || rate < 1 || RATE_HZ % rate != 0 || duration.isNegative() || duration.isZero()
         || warmup.isNegative()) {
       throw new UserError("--count and --duration must be positive and --rate must divide 48000 (50 = 20 ms)",
@@ -98,15 +95,21 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
     Path work = BenchCommand.workDir(dataDir, "bench-streams-");
     String ext = c == Container.MP4 ? ".mp4" : ".wav";
     Map<String, Object> m = new LinkedHashMap<>();
-    try (EmbeddedNode node = EmbeddedNode.start(dataDir, BenchCommand.durability(durability))) {
-      ActorSystem<?> system = node.system();
-      StreamsTarget target = new EmbeddedTarget(node, work, c);
+    if (cluster != null) {
+      checkCluster();
+    }
+    try (Site site = cluster == null ? Site.embedded(dataDir, durability, work, c)
+        : Site.grpc(cluster, "bench-streams-" + System.currentTimeMillis(), c)) {
+      ActorSystem<?> system = site.system;
+      StreamsTarget target = site.target;
       List<ActorRef<LiveProducer.Command>> producers = new ArrayList<>();
+      // A gRPC client's writeSample may block while its window is full: never on the default dispatcher.
+      Props props = cluster == null ? Props.empty() : DispatcherSelector.blocking();
       for (int i = 0; i < count; i++) {
         // Spread the first ticks over one period, as independent live sources would be.
         Duration delay = Duration.ofNanos(ThreadLocalRandom.current().nextLong(period.toNanos()));
         producers.add(system.systemActorOf(LiveProducer.create(String.format("stream-%05d%s", i, ext), target,
-            type, data, frames, period, delay, latencies), "bench-producer-" + i, Props.empty()));
+            type, data, frames, period, delay, latencies), "bench-producer-" + i, props));
       }
       Duration askTimeout = Duration.ofSeconds(60);
       List<LiveProducer.Report> opened = all(system, producers, LiveProducer.Start::new, askTimeout);
@@ -140,7 +143,9 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       m.put("streams", count);
       m.put("rate", rate);
       m.put("sampleBytes", pcm.length);
-      m.put("durability", durability.toLowerCase(Locale.ROOT));
+      // Through --cluster the node's own lathe.durability applies; --durability is for the embedded node.
+      m.put("durability", cluster == null ? durability.toLowerCase(Locale.ROOT) : "node's");
+      m.put("target", cluster == null ? "embedded" : "grpc " + cluster);
       m.put("container", c.name().toLowerCase(Locale.ROOT));
       m.put("seconds", BenchCommand.round(seconds, 3));
       m.put("warmupSeconds", BenchCommand.round(warmup.toNanos() / 1e9, 3));
@@ -155,6 +160,8 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       lat.put("max", latencies.maxMicros() / 1000.0);
       m.put("ackLatencyMillis", lat);
       m.put("peakHeapBytes", peakHeap);
+      // Through --cluster this process holds only the producers; the node's heap is the node's to report.
+      m.put("heapOf", cluster == null ? "node and producers (one process)" : "producers only");
       m.put("maxHeapBytes", Runtime.getRuntime().maxMemory());
       m.put("gc", gc);
       m.put("errors", errors.size());
@@ -179,6 +186,59 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       }
     }
     return (int) m.get("errors") == 0 ? 0 : 1;
+  }
+
+  /** One line, not a stack trace, for an address that is malformed or answers nothing. */
+  private void checkCluster() {
+    int colon = cluster.lastIndexOf(':');
+    boolean portOk = colon > 0 && cluster.substring(colon + 1).matches("[0-9]{1,5}")
+        && Integer.parseInt(cluster.substring(colon + 1)) > 0 && Integer.parseInt(cluster.substring(colon + 1)) < 65536;
+    if (!portOk) {
+      throw new UserError("--cluster wants HOST:G, a node's gRPC address such as 127.0.0.1:25551, not '" + cluster
+          + "'", OneLineErrors.USAGE);
+    }
+    try {
+      lathe.client.SinkWriterClient.clusterStatus(cluster);
+    } catch (RuntimeException e) {
+      throw new UserError("--cluster " + cluster + ": " + e.getMessage());
+    }
+  }
+
+  /** The producers' actor system and where they send: an embedded node, or a local system and gRPC clients. */
+  private static final class Site implements AutoCloseable {
+    final ActorSystem<?> system;
+    final StreamsTarget target;
+    private final AutoCloseable closer;
+
+    private Site(ActorSystem<?> system, StreamsTarget target, AutoCloseable closer) {
+      this.system = system;
+      this.target = target;
+      this.closer = closer;
+    }
+
+    static Site embedded(Path dataDir, String durability, Path work, Container c) {
+      EmbeddedNode node = EmbeddedNode.start(dataDir, BenchCommand.durability(durability));
+      return new Site(node.system(), new EmbeddedTarget(node, work, c), node);
+    }
+
+    static Site grpc(String address, String folder, Container c) {
+      com.typesafe.config.Config local = com.typesafe.config.ConfigFactory.parseString(
+          "pekko.actor.provider = local\npekko.loglevel = WARNING")
+          .withFallback(com.typesafe.config.ConfigFactory.load());
+      ActorSystem<Void> system = ActorSystem.create(
+          org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "lathe-bench", local);
+      GrpcStreamsTarget target = new GrpcStreamsTarget(address, folder, c);
+      return new Site(system, target, () -> {
+        target.close();
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      });
+    }
+
+    @Override
+    public void close() throws Exception {
+      closer.close();
+    }
   }
 
   private static List<LiveProducer.Report> all(ActorSystem<?> system, List<ActorRef<LiveProducer.Command>> refs,

@@ -88,8 +88,42 @@ class BenchIT {
   }
 
   @Test
-  void streamsWithClusterIsRefusedInOneLine() throws Exception {
-    lathe(dir, "bench", "streams", "--cluster", "127.0.0.1:7070").assertOneLineError();
+  void streamsThroughGrpcToARealNodeAcknowledgeEverySampleAndLeaveWholeRecordings() throws Exception {
+    try (NodeProcesses cluster = new NodeProcesses(dir.resolve("cluster"), 1)) {
+      cluster.startAll();
+      String address = "127.0.0.1:" + cluster.grpc[0];
+      LatheProcess.Result r = lathe(dir, "bench", "streams", "--count", "3", "--rate", "50", "--duration", "2s",
+          "--warmup", "0", "--cluster", address, "--json", "--data-dir", "data");
+      assertEquals(0, r.exit(), r.err());
+      JsonNode j = r.json();
+      assertEquals(3, j.get("streams").asInt());
+      assertEquals("grpc " + address, j.get("target").asText());
+      assertEquals(j.get("samplesSent").asLong(), j.get("samplesAcked").asLong());
+      assertTrue(j.get("samplesAcked").asLong() >= 3 * 80, "about 100 per stream in two seconds: " + j);
+      JsonNode lat = j.get("ackLatencyMillis");
+      assertTrue(lat.get("p50").asDouble() > 0 && lat.get("p50").asDouble() <= lat.get("p99").asDouble()
+          && lat.get("p99").asDouble() <= lat.get("max").asDouble(), lat.toString());
+      assertTrue(j.get("peakHeapBytes").asLong() > 0);
+      assertEquals(0, j.get("errors").asInt(), j.toString());
+      // The node finalized one BWF per producer holding every acknowledged 20 ms sample (3,840 bytes each).
+      long samples = 0;
+      try (Stream<Path> files = Files.walk(cluster.home(0))) {
+        for (Path wav : files.filter(f -> f.toString().contains("bench-streams-") && f.toString().endsWith(".wav"))
+            .toList()) {
+          JsonNode probe = LatheProcess.JSON.readTree(tool(dir, "ffprobe", "-v", "error", "-show_entries",
+              "stream=codec_name,duration_ts", "-of", "json", wav.toString()).out()).get("streams").get(0);
+          assertEquals("pcm_s16le", probe.get("codec_name").asText());
+          samples += probe.get("duration_ts").asLong() / 960;
+        }
+      }
+      assertEquals(j.get("samplesAcked").asLong(), samples, "every acknowledged sample is in a finalized file");
+    }
+  }
+
+  @Test
+  void streamsWithABadOrDeadClusterAddressIsOneLine() throws Exception {
+    lathe(dir, "bench", "streams", "--cluster", "127.0.0.1:" + NodeProcesses.freePort()).assertOneLineError();
+    lathe(dir, "bench", "streams", "--cluster", "no-port-here").assertOneLineError();
   }
 
   @Test
