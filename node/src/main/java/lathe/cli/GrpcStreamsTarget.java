@@ -83,6 +83,9 @@ final class GrpcStreamsTarget implements StreamsTarget, AutoCloseable {
   @Override
   public CompletionStage<FinalizeResult> finalizeRecording(String name) {
     SinkWriterClient client = clients.get(name);
+    if (client == null) { // its open failed before there was a client; the producer reports that error
+      return CompletableFuture.failedFuture(new IllegalStateException(name + " was never opened"));
+    }
     return client.finalizeAsync().whenCompleteAsync((r, e) -> client.close(), calls);
   }
 
