@@ -14,7 +14,8 @@ import lathe.protocol.FarmDrive;
 import lathe.protocol.FarmGrpc;
 import lathe.protocol.FarmJob;
 
-/** What `lathe archive`, `lathe jobs` and `lathe drives --cluster` share: the channel, errors, output. */
+/** What `lathe archive`, `lathe jobs` and `lathe drives --cluster` share: the channel, errors, output; and the
+ * --cluster address check that `lathe bench streams --cluster` uses too. */
 final class FarmCli implements AutoCloseable {
   private static final JsonFormat.Printer JSON = JsonFormat.printer().includingDefaultValueFields()
       .preservingProtoFieldNames();
@@ -23,11 +24,16 @@ final class FarmCli implements AutoCloseable {
   private final ManagedChannel channel;
 
   FarmCli(String target) {
+    this.target = requireAddress(target);
+    this.channel = SinkWriterClient.channel(target);
+  }
+
+  /** A --cluster value, checked to be HOST:GRPC_PORT before anything tries to connect to it. */
+  static String requireAddress(String target) {
     if (!target.matches("[^:]+:\\d{1,5}")) {
       throw new UserError("--cluster wants HOST:GRPC_PORT, not '" + target + "'", OneLineErrors.USAGE);
     }
-    this.target = target;
-    this.channel = SinkWriterClient.channel(target);
+    return target;
   }
 
   FarmGrpc.FarmBlockingStub stub() {

@@ -190,13 +190,7 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
 
   /** One line, not a stack trace, for an address that is malformed or answers nothing. */
   private void checkCluster() {
-    int colon = cluster.lastIndexOf(':');
-    boolean portOk = colon > 0 && cluster.substring(colon + 1).matches("[0-9]{1,5}")
-        && Integer.parseInt(cluster.substring(colon + 1)) > 0 && Integer.parseInt(cluster.substring(colon + 1)) < 65536;
-    if (!portOk) {
-      throw new UserError("--cluster wants HOST:G, a node's gRPC address such as 127.0.0.1:25551, not '" + cluster
-          + "'", OneLineErrors.USAGE);
-    }
+    FarmCli.requireAddress(cluster);
     try {
       lathe.client.SinkWriterClient.clusterStatus(cluster);
     } catch (RuntimeException e) {

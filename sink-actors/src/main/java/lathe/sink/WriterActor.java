@@ -1,7 +1,6 @@
 package lathe.sink;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -13,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import lathe.protocol.Durability;
 import lathe.protocol.ErrorCode;
 import lathe.protocol.JournalHeader;
@@ -66,7 +64,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private enum Sync implements Command { INSTANCE }
 
   /** The background fdatasync of durability os is done; failure null when it went well. */
-  private record WrittenBehind(Throwable failure) implements Command {}
+  private record WrittenBehind(IOException failure) implements Command {}
 
   /** Sent to the parent when the file is open, or could not be opened / written. */
   public sealed interface Report extends LocalMessage {}
@@ -252,14 +250,16 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     bytesSinceWriteBehind = 0;
     writeBehindRunning = true;
     FileChannel data = channel;
-    CompletableFuture<Void> done = CompletableFuture.runAsync(() -> {
+    CompletableFuture<IOException> done = CompletableFuture.supplyAsync(() -> {
       try {
         data.force(false);
+        return null;
       } catch (IOException e) {
-        throw new UncheckedIOException(e);
+        return e;
       }
     }, getContext().getExecutionContext()); // this actor's own dispatcher: the I/O one
-    getContext().pipeToSelf(done, (ok, failure) -> new WrittenBehind(failure));
+    getContext().pipeToSelf(done, (error, unexpected) -> new WrittenBehind(
+        unexpected == null ? error : new IOException("write-behind: " + unexpected, unexpected)));
   }
 
   private Behavior<Command> onWrittenBehind(WrittenBehind w) {
@@ -267,10 +267,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     if (w.failure() != null && failure == null) {
       // Durability os acknowledged these bytes as handed to the OS; an error writing them back is still a
       // failed recording, as it would be at Finalize's fsync.
-      Throwable cause = w.failure() instanceof CompletionException c && c.getCause() != null ? c.getCause()
-          : w.failure();
-      cause = cause instanceof UncheckedIOException u ? u.getCause() : cause;
-      fail(cause instanceof Exception e ? e : new IOException(cause));
+      fail(w.failure());
     }
     return commitWaiting != null ? onCommit(commitWaiting) : this;
   }
