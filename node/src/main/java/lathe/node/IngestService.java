@@ -5,7 +5,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -283,8 +285,10 @@ final class IngestService extends IngestGrpc.IngestImplBase {
     private boolean ended;
     /** Messages asked of gRPC and not delivered yet. */
     private int requested;
-    /** The largest sample of this stream so far; until one is seen, 1 MiB. */
+    /** The most sample bytes one message of this stream carried so far; until one is seen, 1 MiB. */
     private int largest = 1 << 20;
+    /** The most samples one message of this stream carried so far. */
+    private int most = 1;
 
     WriteSession(ServerCallStreamObserver<SinkEvent> call) {
       this.call = call;
@@ -299,9 +303,7 @@ final class IngestService extends IngestGrpc.IngestImplBase {
         attach(req);
         return;
       }
-      if (req.hasSample()) {
-        forward(req.getSample());
-      }
+      forwardAll(req);
       moreIfRoom();
     }
 
@@ -328,21 +330,39 @@ final class IngestService extends IngestGrpc.IngestImplBase {
               : Status.INTERNAL.withDescription(String.valueOf(cause)).asRuntimeException());
           return;
         }
-        if (req.hasSample()) {
-          forward(req.getSample());
-        }
+        forwardAll(req);
         moreIfRoom();
       });
     }
 
-    private synchronized void forward(Sample s) {
+    /** The request's sample, then its batch, in order: a batch goes to the recording as one message. */
+    private synchronized void forwardAll(WriteRequest req) {
+      int count = req.getSamplesCount() + (req.hasSample() ? 1 : 0);
+      if (count == 0) {
+        return;
+      }
+      List<Sample> samples = new ArrayList<>(count);
+      if (req.hasSample()) {
+        samples.add(req.getSample());
+      }
+      samples.addAll(req.getSamplesList());
+      long bytes = 0;
+      for (Sample s : samples) {
+        bytes += window(s);
+      }
+      largest = (int) Math.min(Integer.MAX_VALUE, Math.max(largest, bytes));
+      most = Math.max(most, count);
+      ref.tell(count == 1 ? new RecordingActor.WriteSample(samples.get(0)) : new RecordingActor.WriteSamples(samples));
+    }
+
+    /** Counts the sample into the window of unacknowledged samples (a resent one only once); its size. */
+    private int window(Sample s) {
       int size = s.getData().size();
-      largest = Math.max(largest, size);
       if (inFlight.computeIfAbsent(s.getStream(), k -> new TreeMap<>()).putIfAbsent(s.getSeq(), size) == null) {
         inFlightBytes += size;
         inFlightSamples++;
       }
-      ref.tell(new RecordingActor.WriteSample(s));
+      return size;
     }
 
     private synchronized void moreIfRoom() {
@@ -357,8 +377,9 @@ final class IngestService extends IngestGrpc.IngestImplBase {
       }
       starved = false;
       // Several messages asked for at once, so that the next one is never a thread hop away (one at a time capped
-      // the stream at ~2,400 samples/s); no more than fit the window if each were as large as the largest yet.
-      int want = (int) Math.max(1, Math.min(Math.min(MAX_REQUESTED, samplesRoom), room / largest));
+      // the stream at ~2,400 samples/s); no more than fit the window if each were as large, in bytes and in
+      // samples, as the largest yet.
+      int want = (int) Math.max(1, Math.min(Math.min(MAX_REQUESTED, samplesRoom / most), room / largest));
       if (requested < want) {
         call.request(want - requested);
         requested = want;

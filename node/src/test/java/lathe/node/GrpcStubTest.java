@@ -142,6 +142,36 @@ class GrpcStubTest {
   }
 
   @Test
+  void aBatchedWriteRequestIsTakenSampleBySample() throws Exception {
+    open("stub/batch");
+    Writer w = new Writer();
+    WriteRequest.Builder first = WriteRequest.newBuilder().setName("stub/batch")
+        .setSample(ClusterTestSupport.tone(0, 0).toBuilder().setSeq(0));
+    for (int i = 1; i < 10; i++) {
+      first.addSamples(ClusterTestSupport.tone(0, i).toBuilder().setSeq(i));
+    }
+    w.in.onNext(first.build()); // attaches and writes: the name, `sample`, then `samples`
+    w.next(e -> e.hasAck() && e.getAck().getSeq() == 9);
+    WriteRequest.Builder second = WriteRequest.newBuilder();
+    for (int i = 8; i < 20; i++) { // 8 and 9 resent: acknowledged, not written twice
+      second.addSamples(ClusterTestSupport.tone(0, i).toBuilder().setSeq(i));
+    }
+    second.addSamples(ClusterTestSupport.tone(3, 0).toBuilder().setSeq(0)); // no stream 3: refused alone
+    w.in.onNext(second.build());
+    SinkError bad = w.next(SinkEvent::hasStreamError).getStreamError();
+    assertEquals(ErrorCode.INVALID_STREAM_NUMBER, bad.getCode());
+    w.next(e -> e.hasAck() && e.getAck().getSeq() == 19);
+    assertTrue(stub.finalize(FinalizeRequest.newBuilder().setName("stub/batch").build()).getOk());
+    byte[] pcm = ClusterTestSupport.dataChunk(node.archive().resolve("stub/batch.wav"));
+    assertEquals(20 * 3840, pcm.length, "each sample once");
+    for (int i = 0; i < 20; i++) {
+      assertTrue(java.util.Arrays.equals(ClusterTestSupport.tone(0, i).getData().toByteArray(),
+          java.util.Arrays.copyOfRange(pcm, i * 3840, (i + 1) * 3840)), "sample " + i + " in its place");
+    }
+    w.in.onCompleted();
+  }
+
+  @Test
   void recordsAndFinalizesThroughTheStubs() throws Exception {
     OpenReply opened = open("stub/first");
     assertEquals(List.of(0), opened.getStreamsList());

@@ -62,6 +62,16 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   /** No reply: progress is the owner's Ack events, refusals its stream_error events. */
   public record WriteSample(Sample sample) implements External {}
 
+  /**
+   * Several samples in one message, in order, each handled as a {@link WriteSample} of its own: a producer that
+   * is ahead (a gRPC batch) pays one trip through sharding for all of them.
+   */
+  public record WriteSamples(List<Sample> samples) implements External {
+    public WriteSamples {
+      samples = List.copyOf(samples);
+    }
+  }
+
   public record SendStreamTick(int stream, long time, ActorRef<RecordingReply> replyTo) implements External {}
 
   public record PlaceMarker(int stream, ByteString context, ActorRef<RecordingReply> replyTo)
@@ -171,6 +181,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .onMessage(AddStream.class, this::onAddStream)
         .onMessage(BeginWriting.class, this::onBeginWriting)
         .onMessage(WriteSample.class, this::onWriteSample)
+        .onMessage(WriteSamples.class, this::onWriteSamples)
         .onMessage(SendStreamTick.class, this::onSendStreamTick)
         .onMessage(PlaceMarker.class, this::onPlaceMarker)
         .onMessage(NotifyEndOfSegment.class, this::onNotifyEndOfSegment)
@@ -373,8 +384,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     if (state == State.WRITING) {
       ActorRef<StreamSinkActor.Command> stream = streams.get(s.getStream());
       if (stream == null) {
-        event(Replies.streamError(Replies.error(ErrorCode.INVALID_STREAM_NUMBER, s.getStream(), s.getSeq(),
-            "no stream " + s.getStream() + " (the recording has " + streams.size() + ")")));
+        noSuchStream(s);
       } else {
         stream.tell(new StreamSinkActor.Write(s));
       }
@@ -386,6 +396,32 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
               + (state == State.CONFIGURING || state == State.OPENING ? " (call BeginWriting first)" : ""))));
     }
     return this;
+  }
+
+  /** While writing, each stream gets its part of the batch as one message; otherwise sample by sample. */
+  private Behavior<Command> onWriteSamples(WriteSamples w) {
+    if (state != State.WRITING) {
+      for (Sample s : w.samples()) {
+        onWriteSample(new WriteSample(s));
+      }
+      return this;
+    }
+    Map<Integer, List<Sample>> byStream = new java.util.TreeMap<>();
+    for (Sample s : w.samples()) {
+      if (streams.containsKey(s.getStream())) {
+        byStream.computeIfAbsent(s.getStream(), k -> new ArrayList<>()).add(s);
+      } else {
+        noSuchStream(s);
+      }
+    }
+    byStream.forEach((index, samples) -> streams.get(index).tell(samples.size() == 1
+        ? new StreamSinkActor.Write(samples.get(0)) : new StreamSinkActor.WriteAll(samples)));
+    return this;
+  }
+
+  private void noSuchStream(Sample s) {
+    event(Replies.streamError(Replies.error(ErrorCode.INVALID_STREAM_NUMBER, s.getStream(), s.getSeq(),
+        "no stream " + s.getStream() + " (the recording has " + streams.size() + ")")));
   }
 
   /** A resent copy of a sample already in the finalized file is acknowledged with what the file holds. */

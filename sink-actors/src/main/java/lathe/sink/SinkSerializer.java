@@ -62,6 +62,8 @@ public final class SinkSerializer extends SerializerWithStringManifest {
       b.setReplyTo(ref(c.replyTo())).setBeginWriting(lathe.protocol.BeginWriting.getDefaultInstance());
     } else if (o instanceof RecordingActor.WriteSample c) {
       b.setWriteSample(lathe.protocol.WriteSample.newBuilder().setSample(c.sample()));
+    } else if (o instanceof RecordingActor.WriteSamples c) {
+      b.setWriteSamples(lathe.protocol.WriteSamples.newBuilder().addAllSamples(c.samples()));
     } else if (o instanceof RecordingActor.SendStreamTick c) {
       b.setReplyTo(ref(c.replyTo())).setSendStreamTick(
           lathe.protocol.SendStreamTick.newBuilder().setStream(c.stream()).setTime(c.time()));
@@ -109,6 +111,7 @@ public final class SinkSerializer extends SerializerWithStringManifest {
       case ADD_STREAM -> new RecordingActor.AddStream(c.getAddStream().getMediaType(), replyTo);
       case BEGIN_WRITING -> new RecordingActor.BeginWriting(replyTo);
       case WRITE_SAMPLE -> new RecordingActor.WriteSample(c.getWriteSample().getSample());
+      case WRITE_SAMPLES -> new RecordingActor.WriteSamples(c.getWriteSamples().getSamplesList());
       case SEND_STREAM_TICK -> new RecordingActor.SendStreamTick(
           c.getSendStreamTick().getStream(), c.getSendStreamTick().getTime(), replyTo);
       case PLACE_MARKER -> new RecordingActor.PlaceMarker(

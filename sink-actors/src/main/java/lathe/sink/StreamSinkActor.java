@@ -33,6 +33,9 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
 
   public record Write(Sample sample) implements Command {}
 
+  /** Samples of this stream in order, each checked as a {@link Write} of its own; one batch to the writer. */
+  public record WriteAll(List<Sample> samples) implements Command {}
+
   public record Tick(long time, ActorRef<RecordingReply> replyTo) implements Command {}
 
   public record Marker(ByteString context, ActorRef<RecordingReply> replyTo) implements Command {}
@@ -111,6 +114,7 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Write.class, this::onWrite)
+        .onMessage(WriteAll.class, this::onWriteAll)
         .onMessage(Tick.class, this::onTick)
         .onMessage(Marker.class, this::onMarker)
         .onMessage(EndStream.class, this::onEndStream)
@@ -123,7 +127,25 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
   }
 
   private Behavior<Command> onWrite(Write w) {
-    Sample s = w.sample();
+    if (take(w.sample())) {
+      pump();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onWriteAll(WriteAll w) {
+    boolean staged = false;
+    for (Sample s : w.samples()) {
+      staged |= take(s);
+    }
+    if (staged) {
+      pump();
+    }
+    return this;
+  }
+
+  /** Checks one sample and stages it; false when it was refused or a duplicate (nothing new to write). */
+  private boolean take(Sample s) {
     if (s.getSeq() <= lastSeq && failure == null) {
       // A producer resending after a lost connection or a gap: acknowledge, never write twice. A resent copy may
       // still be on its way when the stream ends its segment: it is acknowledged all the same.
@@ -131,7 +153,7 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
       if (s.getSeq() <= durableSeq) {
         event(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(index).setSeq(durableSeq)).build());
       }
-      return this;
+      return false;
     }
     if (ended) {
       return refuse(s, ErrorCode.INVALID_REQUEST,
@@ -178,20 +200,19 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
     lastPts = sample.getPts();
     staged.add(new WriterActor.SampleItem(sample));
     stagedBytes += sample.getData().size();
-    pump();
-    return this;
+    return true;
   }
 
   /** A sample refused for good: the producer is told, and its sequence number is used up. */
-  private Behavior<Command> refuse(Sample s, ErrorCode code, String message) {
+  private boolean refuse(Sample s, ErrorCode code, String message) {
     lastSeq = Math.max(lastSeq, s.getSeq());
     return refuseTransient(s, code, message);
   }
 
   /** A sample refused for now (queue full, a gap before it): the same sequence number is welcome again. */
-  private Behavior<Command> refuseTransient(Sample s, ErrorCode code, String message) {
+  private boolean refuseTransient(Sample s, ErrorCode code, String message) {
     event(Replies.streamError(Replies.error(code, index, s.getSeq(), message)));
-    return this;
+    return false;
   }
 
   private Behavior<Command> onTick(Tick t) {

@@ -251,6 +251,48 @@ class RecordingActorTest {
   }
 
   @Test
+  void aBatchOfSamplesIsTakenSampleBySampleAcrossStreams() throws IOException {
+    Rig early = create(settings(new RawFormat()), "early.wav");
+    early.rec.tell(new RecordingActor.WriteSamples(List.of(sample(0, 0, 0, bytes(4, 1)), sample(0, 1, 1, bytes(4, 1)))));
+    assertEquals(0, expectStreamError(early.owner, ErrorCode.INVALID_REQUEST).getStreamError().getSeq());
+    assertEquals(1, expectStreamError(early.owner, ErrorCode.INVALID_REQUEST).getStreamError().getSeq(),
+        "before BeginWriting each sample of a batch is refused on its own");
+
+    Rig rig = writing(settings(new RawFormat()), "batch.wav", pcm(48000, 2), mjpeg());
+    List<lathe.protocol.Sample> first = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      first.add(sample(0, i, i * 960L, bytes(100, 0xA0)));
+      if (i < 3) {
+        first.add(sample(1, i, i * 3600L, bytes(30, 0xB1)));
+      }
+    }
+    first.add(sample(5, 0, 0, bytes(10, 0xCC)));
+    rig.rec.tell(new RecordingActor.WriteSamples(first));
+    assertEquals(5, expectStreamError(rig.owner, ErrorCode.INVALID_STREAM_NUMBER).getStreamError().getStream());
+    awaitAck(rig.owner, 0, 4);
+    awaitAck(rig.owner, 1, 2);
+    rig.rec.tell(new RecordingActor.WriteSamples(List.of(
+        sample(0, 3, 3 * 960L, bytes(100, 0xA0)), // resent: acknowledged, not written twice
+        sample(0, 4, 4 * 960L, bytes(100, 0xA0)),
+        sample(0, 5, 5 * 960L, bytes(100, 0xA0)),
+        sample(0, 6, 1, bytes(100, 0xA0)), // decoding time goes back: refused, the batch goes on
+        sample(0, 7, 7 * 960L, bytes(100, 0xA0)))));
+    assertEquals(6, expectStreamError(rig.owner, ErrorCode.TIMESTAMP_OUT_OF_ORDER).getStreamError().getSeq());
+    awaitAck(rig.owner, 0, 7);
+    StreamStatistics st = rig.stats(0);
+    assertEquals(2, st.getDuplicates());
+    assertEquals(7, st.getReceived());
+    FinalizeResult done = rig.finalizeRecording();
+    assertTrue(done.getOk(), done::toString);
+    assertEquals(7, done.getFile().getStreams(0).getSamples());
+    assertEquals(3, done.getFile().getStreams(1).getSamples());
+    long[] counts = byteCounts(rig.out);
+    assertEquals(700, counts[0xA0], "samples 0-5 and 7 of stream 0, each once");
+    assertEquals(90, counts[0xB1]);
+    assertEquals(0, counts[0xCC], "nothing of the sample for a stream that does not exist");
+  }
+
+  @Test
   void duplicateSequenceNumbersAreAcknowledgedNotWrittenTwice() throws IOException {
     Rig rig = writing(settings(new RawFormat()), "dup.wav", pcm(8000, 1));
     for (int i = 0; i < 3; i++) {
