@@ -5,6 +5,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,6 +47,11 @@ import lathe.protocol.WriteRequest;
  * (at most {@code windowBytes}; {@link #writeSample} blocks while the window is full, so a slow disk slows the
  * producer), and after a lost connection attaches again, through the next address if there are several, and
  * resends them. The recording acknowledges a resent sample without writing it twice.
+ *
+ * <p>A sample goes out at once while the transport takes it. When the producer gets ahead of the transport (its
+ * buffer is full, or HTTP/2 flow control holds it), the samples written meanwhile are sent together as one
+ * message as soon as it is ready again: under load one message carries many samples, and no sample ever waits
+ * for a timer.
  */
 public final class SinkWriterClient implements AutoCloseable {
 
@@ -75,6 +82,9 @@ public final class SinkWriterClient implements AutoCloseable {
   private static final long GAP_RESEND_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   /** After a resend: resend again if the acks have not passed its first sample by then. */
   private static final long GAP_RECHECK_MILLIS = 2000;
+  /** One batched message carries at most this many sample bytes and samples (a larger sample goes alone). */
+  private static final long BATCH_BYTES = 2L << 20;
+  private static final int BATCH_SAMPLES = 1024;
 
   private final List<String> targets;
   private final String name;
@@ -89,6 +99,11 @@ public final class SinkWriterClient implements AutoCloseable {
   private ManagedChannel channel;
   private int target;
   private StreamObserver<WriteRequest> writes;
+  /** The write stream's flow control: is the transport taking messages now. */
+  private ClientCallStreamObserver<WriteRequest> writeCall;
+  /** Samples written while the transport was not ready, sent as one message when it is. */
+  private final List<Sample> batch = new ArrayList<>();
+  private long batchBytes;
   private long connection;
   private int reconnects;
   private int gapResends;
@@ -306,6 +321,7 @@ public final class SinkWriterClient implements AutoCloseable {
     Executor ex = r -> new Thread(r, "lathe-finalize-" + name).start();
     ex.execute(() -> {
       try {
+        sendBatchNow();
         awaitAcks(TimeUnit.MINUTES.toNanos(5));
         RuntimeException lost = brokenNow();
         if (lost != null) {
@@ -347,7 +363,15 @@ public final class SinkWriterClient implements AutoCloseable {
 
   private void openWrites() {
     long id = ++connection;
-    writes = IngestGrpc.newStub(channel).write(new StreamObserver<>() {
+    batch.clear(); // every sample in it is unacknowledged, so it is resent below
+    batchBytes = 0;
+    writes = IngestGrpc.newStub(channel).write(new ClientResponseObserver<WriteRequest, SinkEvent>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<WriteRequest> call) {
+        writeCall = call;
+        call.setOnReadyHandler(() -> whenReady(id));
+      }
+
       @Override
       public void onNext(SinkEvent e) {
         onEvent(e);
@@ -367,14 +391,64 @@ public final class SinkWriterClient implements AutoCloseable {
     // At-least-once: whatever was not acknowledged on the last connection goes again, in order.
     for (ArrayDeque<Sample> q : unacked) {
       for (Sample s : q) {
-        writes.onNext(WriteRequest.newBuilder().setSample(s).build());
+        queue(s);
       }
+      sendBatch();
     }
   }
 
+  /** Sends the sample now if the transport takes it, else adds it to the batch (in order either way). */
   private void send(Sample s) {
-    if (writes != null) {
+    if (writes == null) {
+      return;
+    }
+    if (batch.isEmpty() && writeCall.isReady()) {
       writes.onNext(WriteRequest.newBuilder().setSample(s).build());
+      return;
+    }
+    queue(s);
+    if (writeCall.isReady()) {
+      sendBatch();
+    }
+  }
+
+  private void queue(Sample s) {
+    int size = s.getData().size();
+    if (!batch.isEmpty() && (batchBytes + size > BATCH_BYTES || batch.size() >= BATCH_SAMPLES)) {
+      sendBatch(); // gRPC buffers it: the window of unacknowledged samples bounds memory, not the batch
+    }
+    batch.add(s);
+    batchBytes += size;
+  }
+
+  private void sendBatch() {
+    if (batch.isEmpty() || writes == null) {
+      return;
+    }
+    writes.onNext(batch.size() == 1 ? WriteRequest.newBuilder().setSample(batch.get(0)).build()
+        : WriteRequest.newBuilder().addAllSamples(batch).build());
+    batch.clear();
+    batchBytes = 0;
+  }
+
+  private void sendBatchNow() {
+    lock.lock();
+    try {
+      sendBatch();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The transport takes messages again: what piled up goes as one message. */
+  private void whenReady(long id) {
+    lock.lock();
+    try {
+      if (id == connection && writeCall != null && writeCall.isReady()) {
+        sendBatch();
+      }
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -568,6 +642,10 @@ public final class SinkWriterClient implements AutoCloseable {
       return;
     }
     gapResends++;
+    // Samples of this stream still in the batch go out with the resend below, in order, and not twice.
+    if (batch.removeIf(x -> x.getStream() == stream)) {
+      batchBytes = batch.stream().mapToLong(x -> x.getData().size()).sum();
+    }
     for (Sample s : q) {
       send(s);
     }
