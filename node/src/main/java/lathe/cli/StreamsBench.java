@@ -50,8 +50,9 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       description = "Send for W first without counting latencies (default ${DEFAULT-VALUE}; 0s counts all).")
   Duration warmup;
 
-  @Option(names = "--durability", paramLabel = "fsync|os", defaultValue = "fsync",
-      description = "What an Ack waits for (default ${DEFAULT-VALUE}).")
+  @Option(names = "--durability", paramLabel = "fsync|os",
+      description = "What an Ack of the embedded node waits for (default fsync). Not with --cluster: there the "
+          + "node's own lathe.durability applies.")
   String durability;
 
   @Option(names = "--container", paramLabel = "bwf|mp4", defaultValue = "bwf",
@@ -77,6 +78,14 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       throw new UserError("--count and --duration must be positive and --rate must divide 48000 (50 = 20 ms)",
           OneLineErrors.USAGE);
     }
+    if (cluster != null && durability != null) {
+      throw new UserError("--durability is for the embedded node; with --cluster the node's own lathe.durability "
+          + "applies (set it in the node's --config file, or start it with -Dlathe.durability=" + durability + ")",
+          OneLineErrors.USAGE);
+    }
+    if (durability == null) {
+      durability = "fsync";
+    }
     Container c = RecordCommand.containerFor(Path.of("x"), container);
     int frames = RATE_HZ / rate;
     byte[] pcm = new byte[frames * 4];
@@ -92,7 +101,8 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
         .setAudio(AudioFormat.newBuilder().setSampleRate(RATE_HZ).setChannels(2).setBitsPerSample(16)).build();
     Duration period = Duration.ofNanos(1_000_000_000L / rate);
     LatencyHistogram latencies = new LatencyHistogram();
-    Path work = BenchCommand.workDir(dataDir, "bench-streams-");
+    // Through --cluster the recordings are the node's: nothing is written here.
+    Path work = cluster == null ? BenchCommand.workDir(dataDir, "bench-streams-") : null;
     String ext = c == Container.MP4 ? ".mp4" : ".wav";
     Map<String, Object> m = new LinkedHashMap<>();
     if (cluster != null) {
@@ -169,7 +179,9 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
         m.put("firstError", errors.get(0));
       }
     } finally {
-      BenchCommand.deleteTree(work);
+      if (work != null) {
+        BenchCommand.deleteTree(work);
+      }
     }
     if (json) {
       System.out.println(Json.pretty(m));

@@ -124,6 +124,9 @@ class BenchIT {
   void streamsWithABadOrDeadClusterAddressIsOneLine() throws Exception {
     lathe(dir, "bench", "streams", "--cluster", "127.0.0.1:" + NodeProcesses.freePort()).assertOneLineError();
     lathe(dir, "bench", "streams", "--cluster", "no-port-here").assertOneLineError();
+    LatheProcess.Result both = lathe(dir, "bench", "streams", "--cluster", "127.0.0.1:1", "--durability", "os");
+    both.assertOneLineError();
+    assertTrue(both.err().contains("the node's own lathe.durability"), both.err());
   }
 
   @Test
