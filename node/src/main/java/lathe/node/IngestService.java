@@ -61,6 +61,11 @@ final class IngestService extends IngestGrpc.IngestImplBase {
   private static final long WINDOW_BYTES = 48L << 20;
   private static final int WINDOW_SAMPLES = 8192;
   private static final int MAX_REQUESTED = 32;
+  /**
+   * A batch goes to its recording in commands of at most this many sample bytes: a recording on another node is
+   * reached through Artery's large-message channel, whose frames hold 17 MiB (application.conf).
+   */
+  private static final long FORWARD_BYTES = 4L << 20;
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -335,24 +340,38 @@ final class IngestService extends IngestGrpc.IngestImplBase {
       });
     }
 
-    /** The request's sample, then its batch, in order: a batch goes to the recording as one message. */
+    /**
+     * The request's sample, then its batch, in order. A batch goes to the recording as few commands as fit
+     * {@link #FORWARD_BYTES} each (a larger sample alone), so that it never exceeds a remote frame.
+     */
     private synchronized void forwardAll(WriteRequest req) {
       int count = req.getSamplesCount() + (req.hasSample() ? 1 : 0);
       if (count == 0) {
         return;
       }
-      List<Sample> samples = new ArrayList<>(count);
-      if (req.hasSample()) {
-        samples.add(req.getSample());
-      }
-      samples.addAll(req.getSamplesList());
+      List<Sample> chunk = new ArrayList<>();
+      long chunkBytes = 0;
       long bytes = 0;
-      for (Sample s : samples) {
-        bytes += window(s);
+      for (int i = req.hasSample() ? -1 : 0; i < req.getSamplesCount(); i++) {
+        Sample s = i < 0 ? req.getSample() : req.getSamples(i);
+        int size = window(s);
+        bytes += size;
+        if (!chunk.isEmpty() && chunkBytes + size > FORWARD_BYTES) {
+          tell(chunk);
+          chunk = new ArrayList<>();
+          chunkBytes = 0;
+        }
+        chunk.add(s);
+        chunkBytes += size;
       }
+      tell(chunk);
       largest = (int) Math.min(Integer.MAX_VALUE, Math.max(largest, bytes));
       most = Math.max(most, count);
-      ref.tell(count == 1 ? new RecordingActor.WriteSample(samples.get(0)) : new RecordingActor.WriteSamples(samples));
+    }
+
+    private void tell(List<Sample> samples) {
+      ref.tell(samples.size() == 1 ? new RecordingActor.WriteSample(samples.get(0))
+          : new RecordingActor.WriteSamples(samples));
     }
 
     /** Counts the sample into the window of unacknowledged samples (a resent one only once); its size. */
