@@ -73,9 +73,13 @@ final class IngestService extends IngestGrpc.IngestImplBase {
   private final Duration timeout;
   private final Duration finalizeTimeout;
   private final FarmService farm;
+  private final long maxSampleBytes;
 
-  IngestService(ActorSystem<?> system, Registry registry, Duration finalizeTimeout, FarmService farm) {
+  /** maxSampleBytes: lathe.sink.max-sample-bytes; a larger sample is refused without crossing to another node. */
+  IngestService(ActorSystem<?> system, Registry registry, Duration finalizeTimeout, long maxSampleBytes,
+      FarmService farm) {
     this.system = system;
+    this.maxSampleBytes = maxSampleBytes;
     this.farm = farm;
     this.sharding = ClusterSharding.get(system);
     this.registry = registry;
@@ -356,6 +360,15 @@ final class IngestService extends IngestGrpc.IngestImplBase {
         Sample s = i < 0 ? req.getSample() : req.getSamples(i);
         int size = window(s);
         bytes += size;
+        if (size > maxSampleBytes) {
+          // Too large for the recording, and maybe for a frame to the node that holds it (17 MiB): only its
+          // seq and size go, so that its stream refuses it with SAMPLE_TOO_LARGE and uses up the seq.
+          tell(chunk);
+          chunk = new ArrayList<>();
+          chunkBytes = 0;
+          ref.tell(new RecordingActor.RefuseSample(s.toBuilder().clearData().build(), size));
+          continue;
+        }
         if (!chunk.isEmpty() && chunkBytes + size > FORWARD_BYTES) {
           tell(chunk);
           chunk = new ArrayList<>();
@@ -370,6 +383,9 @@ final class IngestService extends IngestGrpc.IngestImplBase {
     }
 
     private void tell(List<Sample> samples) {
+      if (samples.isEmpty()) {
+        return;
+      }
       ref.tell(samples.size() == 1 ? new RecordingActor.WriteSample(samples.get(0))
           : new RecordingActor.WriteSamples(samples));
     }

@@ -113,7 +113,8 @@ public final class LatheNode implements AutoCloseable {
       Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(o.host(), o.grpcPort()))
           .maxInboundMessageSize(SinkWriterClient.MAX_MESSAGE_BYTES)
           .addService(MalformedMessages.wrap(
-              new IngestService(system, registry, settings.finalizeTimeout(), farmService).bindService()))
+              new IngestService(system, registry, settings.finalizeTimeout(), settings.maxSampleBytes(), farmService)
+                  .bindService()))
           .addService(MalformedMessages.wrap(farmService.bindService()))
           .build()
           .start();

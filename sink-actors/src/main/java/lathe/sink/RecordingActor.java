@@ -72,6 +72,12 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     }
   }
 
+  /**
+   * A sample the ingest kept back because it is larger than {@code lathe.sink.max-sample-bytes}: {@code sample}
+   * without its data, {@code bytes} its size. Its stream refuses it with SAMPLE_TOO_LARGE and uses up its seq.
+   */
+  public record RefuseSample(Sample sample, long bytes) implements External {}
+
   public record SendStreamTick(int stream, long time, ActorRef<RecordingReply> replyTo) implements External {}
 
   public record PlaceMarker(int stream, ByteString context, ActorRef<RecordingReply> replyTo)
@@ -182,6 +188,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .onMessage(BeginWriting.class, this::onBeginWriting)
         .onMessage(WriteSample.class, this::onWriteSample)
         .onMessage(WriteSamples.class, this::onWriteSamples)
+        .onMessage(RefuseSample.class, this::onRefuseSample)
         .onMessage(SendStreamTick.class, this::onSendStreamTick)
         .onMessage(PlaceMarker.class, this::onPlaceMarker)
         .onMessage(NotifyEndOfSegment.class, this::onNotifyEndOfSegment)
@@ -417,6 +424,17 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     byStream.forEach((index, samples) -> streams.get(index).tell(samples.size() == 1
         ? new StreamSinkActor.Write(samples.get(0)) : new StreamSinkActor.WriteAll(samples)));
     return this;
+  }
+
+  private Behavior<Command> onRefuseSample(RefuseSample r) {
+    Sample s = r.sample();
+    if (state == State.WRITING && streams.containsKey(s.getStream())) {
+      streams.get(s.getStream()).tell(new StreamSinkActor.TooLarge(s, r.bytes()));
+      return this;
+    }
+    // Anything else answers as for the sample itself; a stream that takes it (a resent copy while finalizing)
+    // refuses or acknowledges it without writing, for it carries no data.
+    return onWriteSample(new WriteSample(s.getData().isEmpty() ? s : s.toBuilder().clearData().build()));
   }
 
   private void noSuchStream(Sample s) {

@@ -64,6 +64,8 @@ public final class SinkSerializer extends SerializerWithStringManifest {
       b.setWriteSample(lathe.protocol.WriteSample.newBuilder().setSample(c.sample()));
     } else if (o instanceof RecordingActor.WriteSamples c) {
       b.setWriteSamples(lathe.protocol.WriteSamples.newBuilder().addAllSamples(c.samples()));
+    } else if (o instanceof RecordingActor.RefuseSample c) {
+      b.setRefuseSample(lathe.protocol.RefuseSample.newBuilder().setSample(c.sample()).setBytes(c.bytes()));
     } else if (o instanceof RecordingActor.SendStreamTick c) {
       b.setReplyTo(ref(c.replyTo())).setSendStreamTick(
           lathe.protocol.SendStreamTick.newBuilder().setStream(c.stream()).setTime(c.time()));
@@ -112,6 +114,8 @@ public final class SinkSerializer extends SerializerWithStringManifest {
       case BEGIN_WRITING -> new RecordingActor.BeginWriting(replyTo);
       case WRITE_SAMPLE -> new RecordingActor.WriteSample(c.getWriteSample().getSample());
       case WRITE_SAMPLES -> new RecordingActor.WriteSamples(c.getWriteSamples().getSamplesList());
+      case REFUSE_SAMPLE -> new RecordingActor.RefuseSample(c.getRefuseSample().getSample(),
+          c.getRefuseSample().getBytes());
       case SEND_STREAM_TICK -> new RecordingActor.SendStreamTick(
           c.getSendStreamTick().getStream(), c.getSendStreamTick().getTime(), replyTo);
       case PLACE_MARKER -> new RecordingActor.PlaceMarker(

@@ -36,6 +36,9 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
   /** Samples of this stream in order, each checked as a {@link Write} of its own; one batch to the writer. */
   public record WriteAll(List<Sample> samples) implements Command {}
 
+  /** A sample of {@code bytes} that the ingest kept back as too large; {@code sample} has no data. */
+  public record TooLarge(Sample sample, long bytes) implements Command {}
+
   public record Tick(long time, ActorRef<RecordingReply> replyTo) implements Command {}
 
   public record Marker(ByteString context, ActorRef<RecordingReply> replyTo) implements Command {}
@@ -115,6 +118,10 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
     return newReceiveBuilder()
         .onMessage(Write.class, this::onWrite)
         .onMessage(WriteAll.class, this::onWriteAll)
+        .onMessage(TooLarge.class, t -> {
+          take(t.sample(), t.bytes());
+          return this;
+        })
         .onMessage(Tick.class, this::onTick)
         .onMessage(Marker.class, this::onMarker)
         .onMessage(EndStream.class, this::onEndStream)
@@ -144,8 +151,15 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
     return this;
   }
 
-  /** Checks one sample and stages it; false when it was refused or a duplicate (nothing new to write). */
   private boolean take(Sample s) {
+    return take(s, s.getData().size());
+  }
+
+  /**
+   * Checks one sample of {@code size} bytes and stages it; false when it was refused or a duplicate (nothing new
+   * to write). {@code size} differs from the data's only for a sample the ingest kept back as too large.
+   */
+  private boolean take(Sample s, long size) {
     if (s.getSeq() <= lastSeq && failure == null) {
       // A producer resending after a lost connection or a gap: acknowledge, never write twice. A resent copy may
       // still be on its way when the stream ends its segment: it is acknowledged all the same.
@@ -172,9 +186,10 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
       return refuseTransient(s, ErrorCode.SEQUENCE_GAP, "sample " + s.getSeq() + " of stream " + index
           + " came before sample " + (lastSeq + 1) + ": samples were lost on the way; resend from " + (lastSeq + 1));
     }
-    if (s.getData().size() > settings.maxSampleBytes()) {
+    if (size > settings.maxSampleBytes() || size != s.getData().size()) {
+      // (A kept-back sample is refused even if this node's limit were larger: its data is not here.)
       return refuse(s, ErrorCode.SAMPLE_TOO_LARGE, "sample " + s.getSeq() + " of stream " + index + " has "
-          + s.getData().size() + " bytes; the limit is " + settings.maxSampleBytes() + " (lathe.sink.max-sample-bytes)");
+          + size + " bytes; the limit is " + settings.maxSampleBytes() + " (lathe.sink.max-sample-bytes)");
     }
     if (stagedBytes + s.getData().size() > settings.maxQueuedBytes()) {
       return refuseTransient(s, ErrorCode.QUEUE_FULL, "stream " + index + " has " + stagedBytes + " bytes waiting for the "

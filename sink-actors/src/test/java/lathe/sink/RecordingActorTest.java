@@ -299,6 +299,22 @@ class RecordingActorTest {
   }
 
   @Test
+  void aSampleTheIngestKeptBackAsTooLargeIsRefusedAndUsesUpItsSeq() throws IOException {
+    Rig rig = writing(settings(new RawFormat()).withMaxSampleBytes(1024), "kept.wav", pcm(8000, 1));
+    rig.write(0, 0, 0, bytes(10, 0x44));
+    awaitAck(rig.owner, 0, 0);
+    rig.rec.tell(new RecordingActor.RefuseSample(sample(0, 1, 1, new byte[0]), 18L << 20));
+    SinkEvent refused = expectStreamError(rig.owner, ErrorCode.SAMPLE_TOO_LARGE);
+    assertEquals(1, refused.getStreamError().getSeq());
+    assertTrue(refused.getStreamError().getMessage().contains("has 18874368 bytes"),
+        "the real size, not the empty stand-in's: " + refused.getStreamError().getMessage());
+    rig.write(0, 2, 2, bytes(10, 0x44)); // no gap: seq 1 is used up
+    awaitAck(rig.owner, 0, 2);
+    assertTrue(rig.finalizeRecording().getOk());
+    assertEquals(20, byteCounts(rig.out)[0x44], "samples 0 and 2, nothing for the refused one");
+  }
+
+  @Test
   void duplicateSequenceNumbersAreAcknowledgedNotWrittenTwice() throws IOException {
     Rig rig = writing(settings(new RawFormat()), "dup.wav", pcm(8000, 1));
     for (int i = 0; i < 3; i++) {

@@ -40,6 +40,7 @@ class SinkSerializerTest {
         new RecordingActor.WriteSample(SinkTestSupport.sample(1, 7, 99, new byte[] {1, 2, 3})),
         new RecordingActor.WriteSamples(List.of(SinkTestSupport.sample(0, 8, 100, new byte[] {4}),
             SinkTestSupport.sample(1, 9, 101, new byte[] {5, 6}))),
+        new RecordingActor.RefuseSample(SinkTestSupport.sample(0, 10, 102, new byte[0]), 17L << 20),
         new RecordingActor.SendStreamTick(1, 1234, r.ref()),
         new RecordingActor.PlaceMarker(0, ByteString.copyFromUtf8("ctx"), r.ref()),
         new RecordingActor.NotifyEndOfSegment(-1, r.ref()),
