@@ -136,6 +136,28 @@ class ClusterRecordingTest {
     }
   }
 
+  /** Opens a one-stream BWF recording through the stubs and its write stream, whose events land in events. */
+  static io.grpc.stub.StreamObserver<lathe.protocol.WriteRequest> openWrite(io.grpc.ManagedChannel channel,
+      String name, java.util.concurrent.BlockingQueue<Object> events) {
+    lathe.protocol.IngestGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
+        .open(lathe.protocol.OpenRequest.newBuilder().setName(name).setContainer(Container.BWF)
+            .addStreams(STEREO_48K).build());
+    return lathe.protocol.IngestGrpc.newStub(channel).write(new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(lathe.protocol.SinkEvent e) {
+        events.add(e);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        events.add(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+  }
+
   @Test
   void aWriteRequestLargerThanAnArteryFrameReachesARecordingOnAnotherNode() throws Exception {
     // 9 samples of 2 MiB in one WriteRequest: 18 MiB, more than one 17 MiB large-message frame between nodes.
@@ -149,23 +171,8 @@ class ClusterRecordingTest {
       var stub = lathe.protocol.IngestGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
       for (int attempt = 0; attempt < 12; attempt++) {
         String name = "batch/take-" + attempt + ".wav";
-        stub.open(lathe.protocol.OpenRequest.newBuilder().setName(name).setContainer(Container.BWF)
-            .addStreams(STEREO_48K).build());
         java.util.concurrent.LinkedBlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
-        var in = lathe.protocol.IngestGrpc.newStub(channel).write(new io.grpc.stub.StreamObserver<>() {
-          @Override
-          public void onNext(lathe.protocol.SinkEvent e) {
-            events.add(e);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            events.add(t);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
+        var in = openWrite(channel, name, events);
         lathe.protocol.WriteRequest.Builder batch = lathe.protocol.WriteRequest.newBuilder().setName(name);
         long dts = 0;
         for (int i = 0; i < data.length; i++) {
@@ -213,23 +220,8 @@ class ClusterRecordingTest {
       var stub = lathe.protocol.IngestGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
       for (int attempt = 0; attempt < 12; attempt++) {
         String name = "huge/take-" + attempt + ".wav";
-        stub.open(lathe.protocol.OpenRequest.newBuilder().setName(name).setContainer(Container.BWF)
-            .addStreams(STEREO_48K).build());
         java.util.concurrent.LinkedBlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
-        var in = lathe.protocol.IngestGrpc.newStub(channel).write(new io.grpc.stub.StreamObserver<>() {
-          @Override
-          public void onNext(lathe.protocol.SinkEvent e) {
-            events.add(e);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            events.add(t);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
+        var in = openWrite(channel, name, events);
         in.onNext(lathe.protocol.WriteRequest.newBuilder().setName(name).setSample(Sample.newBuilder()
             .setStream(0).setSeq(0).setDuration(huge.length / 4).setKey(true).setData(ByteString.copyFrom(huge)))
             .build());
