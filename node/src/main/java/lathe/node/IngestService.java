@@ -190,7 +190,7 @@ final class IngestService extends IngestGrpc.IngestImplBase {
       if (req.getStreamsCount() == 0) {
         throw invalid("INVALID_REQUEST: open needs at least one stream");
       }
-      OpenReply.Builder reply = OpenReply.newBuilder().setFile(file);
+      OpenReply.Builder reply = OpenReply.newBuilder().setFile(file).setTakesBatches(true);
       return ask(ref, r -> new RecordingActor.Create(file, req.getContainer(), req.getMetadata(), null, r), timeout)
           .thenCompose(created -> {
             CompletionStage<RecordingReply> chain = CompletableFuture.completedFuture(created);

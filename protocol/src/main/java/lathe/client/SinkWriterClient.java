@@ -104,6 +104,8 @@ public final class SinkWriterClient implements AutoCloseable {
   /** Samples written while the transport was not ready, sent as one message when it is. */
   private final List<Sample> batch = new ArrayList<>();
   private long batchBytes;
+  /** The node said at Open that it takes batches; a node from before them gets one sample per message. */
+  private boolean batches;
   private long connection;
   private int reconnects;
   private int gapResends;
@@ -188,6 +190,7 @@ public final class SinkWriterClient implements AutoCloseable {
       } catch (StatusRuntimeException e) {
         throw failure("open " + name + " through " + targets.get(target), e);
       }
+      batches = reply.getTakesBatches();
       int n = reply.getStreamsCount();
       unacked = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -402,7 +405,7 @@ public final class SinkWriterClient implements AutoCloseable {
     if (writes == null) {
       return;
     }
-    if (batch.isEmpty() && writeCall.isReady()) {
+    if (!batches || (batch.isEmpty() && writeCall.isReady())) {
       writes.onNext(WriteRequest.newBuilder().setSample(s).build());
       return;
     }
@@ -414,7 +417,7 @@ public final class SinkWriterClient implements AutoCloseable {
 
   private void queue(Sample s) {
     int size = s.getData().size();
-    if (!batch.isEmpty() && (batchBytes + size > BATCH_BYTES || batch.size() >= BATCH_SAMPLES)) {
+    if (!batch.isEmpty() && (!batches || batchBytes + size > BATCH_BYTES || batch.size() >= BATCH_SAMPLES)) {
       sendBatch(); // gRPC buffers it: the window of unacknowledged samples bounds memory, not the batch
     }
     batch.add(s);
