@@ -136,26 +136,50 @@ class ClusterRecordingTest {
     }
   }
 
-  /** Opens a one-stream BWF recording through the stubs and its write stream, whose events land in events. */
-  static io.grpc.stub.StreamObserver<lathe.protocol.WriteRequest> openWrite(io.grpc.ManagedChannel channel,
-      String name, java.util.concurrent.BlockingQueue<Object> events) {
-    lathe.protocol.IngestGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
-        .open(lathe.protocol.OpenRequest.newBuilder().setName(name).setContainer(Container.BWF)
+  /** One attempt of a raw-stub recording: writes through {@code in}, finalizes, returns the file. */
+  interface RawTake {
+    Path record(String name, io.grpc.stub.StreamObserver<lathe.protocol.WriteRequest> in,
+        java.util.concurrent.BlockingQueue<Object> events, lathe.protocol.IngestGrpc.IngestBlockingStub stub)
+        throws Exception;
+  }
+
+  /**
+   * Records through node 0's stubs (one-stream BWF, events of the write stream in a queue) under fresh names
+   * until a recording lands on another node, so that its samples had to cross between nodes; returns its file.
+   */
+  Path onAnotherNode(String folder, RawTake take) throws Exception {
+    io.grpc.ManagedChannel channel = SinkWriterClient.channel(grpc(0));
+    try {
+      var stub = lathe.protocol.IngestGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+      for (int attempt = 0; attempt < 12; attempt++) {
+        String name = folder + "/take-" + attempt + ".wav";
+        stub.open(lathe.protocol.OpenRequest.newBuilder().setName(name).setContainer(Container.BWF)
             .addStreams(STEREO_48K).build());
-    return lathe.protocol.IngestGrpc.newStub(channel).write(new io.grpc.stub.StreamObserver<>() {
-      @Override
-      public void onNext(lathe.protocol.SinkEvent e) {
-        events.add(e);
-      }
+        java.util.concurrent.LinkedBlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        var in = lathe.protocol.IngestGrpc.newStub(channel).write(new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(lathe.protocol.SinkEvent e) {
+            events.add(e);
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        events.add(t);
-      }
+          @Override
+          public void onError(Throwable t) {
+            events.add(t);
+          }
 
-      @Override
-      public void onCompleted() {}
-    });
+          @Override
+          public void onCompleted() {}
+        });
+        Path file = take.record(name, in, events, stub);
+        in.onCompleted();
+        if (holder(file) != 0) {
+          return file;
+        }
+      }
+      throw new AssertionError("no recording landed on a node other than the one the producer used");
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   @Test
@@ -166,89 +190,62 @@ class ClusterRecordingTest {
     for (byte[] d : data) {
       random.nextBytes(d);
     }
-    io.grpc.ManagedChannel channel = SinkWriterClient.channel(grpc(0));
-    try {
-      var stub = lathe.protocol.IngestGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
-      for (int attempt = 0; attempt < 12; attempt++) {
-        String name = "batch/take-" + attempt + ".wav";
-        java.util.concurrent.LinkedBlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
-        var in = openWrite(channel, name, events);
-        lathe.protocol.WriteRequest.Builder batch = lathe.protocol.WriteRequest.newBuilder().setName(name);
-        long dts = 0;
-        for (int i = 0; i < data.length; i++) {
-          batch.addSamples(Sample.newBuilder().setStream(0).setSeq(i).setDts(dts).setPts(dts)
-              .setDuration(data[i].length / 4).setKey(true).setData(ByteString.copyFrom(data[i])));
-          dts += data[i].length / 4;
-        }
-        in.onNext(batch.build());
-        long acked = -1;
-        while (acked < data.length - 1) {
-          Object o = events.poll(60, TimeUnit.SECONDS);
-          assertTrue(o instanceof lathe.protocol.SinkEvent, "an ack of every sample, got " + o);
-          lathe.protocol.SinkEvent e = (lathe.protocol.SinkEvent) o;
-          assertTrue(!e.hasStreamError(), e.toString());
-          if (e.hasAck()) {
-            acked = Math.max(acked, e.getAck().getSeq());
-          }
-        }
-        FinalizeResult result = stub.finalize(lathe.protocol.FinalizeRequest.newBuilder().setName(name).build());
-        in.onCompleted();
-        assertTrue(result.getOk(), result.getError().getMessage());
-        Path file = Path.of(result.getFile().getPath());
-        if (holder(file) == 0) {
-          continue; // the batch never left node 0: try another name
-        }
-        ByteArrayOutputStream expected = new ByteArrayOutputStream();
-        for (byte[] d : data) {
-          expected.write(d);
-        }
-        assertArrayEquals(expected.toByteArray(), ClusterTestSupport.dataChunk(file));
-        return;
+    Path file = onAnotherNode("batch", (name, in, events, stub) -> {
+      lathe.protocol.WriteRequest.Builder batch = lathe.protocol.WriteRequest.newBuilder().setName(name);
+      long dts = 0;
+      for (int i = 0; i < data.length; i++) {
+        batch.addSamples(Sample.newBuilder().setStream(0).setSeq(i).setDts(dts).setPts(dts)
+            .setDuration(data[i].length / 4).setKey(true).setData(ByteString.copyFrom(data[i])));
+        dts += data[i].length / 4;
       }
-      throw new AssertionError("no recording landed on a node other than the one the producer used");
-    } finally {
-      channel.shutdownNow();
+      in.onNext(batch.build());
+      long acked = -1;
+      while (acked < data.length - 1) {
+        Object o = events.poll(60, TimeUnit.SECONDS);
+        assertTrue(o instanceof lathe.protocol.SinkEvent, "an ack of every sample, got " + o);
+        lathe.protocol.SinkEvent e = (lathe.protocol.SinkEvent) o;
+        assertTrue(!e.hasStreamError(), e.toString());
+        if (e.hasAck()) {
+          acked = Math.max(acked, e.getAck().getSeq());
+        }
+      }
+      FinalizeResult result = stub.finalize(lathe.protocol.FinalizeRequest.newBuilder().setName(name).build());
+      assertTrue(result.getOk(), result.getError().getMessage());
+      return Path.of(result.getFile().getPath());
+    });
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    for (byte[] d : data) {
+      expected.write(d);
     }
+    assertArrayEquals(expected.toByteArray(), ClusterTestSupport.dataChunk(file));
   }
 
   @Test
   void aSampleOverTheLimitIsRefusedEvenWhenItsRecordingIsOnAnotherNode() throws Exception {
     // 18 MiB: over lathe.sink.max-sample-bytes (16 MiB) and over a 17 MiB frame between nodes, under gRPC's 20.
     byte[] huge = new byte[18 << 20];
-    io.grpc.ManagedChannel channel = SinkWriterClient.channel(grpc(0));
-    try {
-      var stub = lathe.protocol.IngestGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
-      for (int attempt = 0; attempt < 12; attempt++) {
-        String name = "huge/take-" + attempt + ".wav";
-        java.util.concurrent.LinkedBlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
-        var in = openWrite(channel, name, events);
-        in.onNext(lathe.protocol.WriteRequest.newBuilder().setName(name).setSample(Sample.newBuilder()
-            .setStream(0).setSeq(0).setDuration(huge.length / 4).setKey(true).setData(ByteString.copyFrom(huge)))
-            .build());
-        Object first = events.poll(60, TimeUnit.SECONDS);
-        assertTrue(first instanceof lathe.protocol.SinkEvent e && e.hasStreamError(),
-            "a refusal, not silence: " + first);
-        lathe.protocol.SinkError error = ((lathe.protocol.SinkEvent) first).getStreamError();
-        assertEquals(lathe.protocol.ErrorCode.SAMPLE_TOO_LARGE, error.getCode(), error.getMessage());
-        assertEquals(0, error.getSeq());
-        assertTrue(error.getMessage().contains("has " + huge.length + " bytes"), error.getMessage());
-        in.onNext(lathe.protocol.WriteRequest.newBuilder().setSample(ClusterTestSupport.tone(0, 1).toBuilder()
-            .setSeq(1)).build());
-        Object next = events.poll(60, TimeUnit.SECONDS);
-        assertTrue(next instanceof lathe.protocol.SinkEvent e && e.hasAck() && e.getAck().getSeq() == 1,
-            "the next seq is taken, no gap: " + next);
-        FinalizeResult result = stub.finalize(lathe.protocol.FinalizeRequest.newBuilder().setName(name).build());
-        in.onCompleted();
-        assertTrue(result.getOk(), result.getError().getMessage());
-        assertEquals(1, result.getFile().getStreams(0).getSamples());
-        if (holder(Path.of(result.getFile().getPath())) != 0) {
-          return; // refused although the sample could not have crossed to the node that holds the recording
-        }
-      }
-      throw new AssertionError("no recording landed on a node other than the one the producer used");
-    } finally {
-      channel.shutdownNow();
-    }
+    // Every attempt must see the refusal; the one that counts is where the sample could not have crossed.
+    onAnotherNode("huge", (name, in, events, stub) -> {
+      in.onNext(lathe.protocol.WriteRequest.newBuilder().setName(name).setSample(Sample.newBuilder()
+          .setStream(0).setSeq(0).setDuration(huge.length / 4).setKey(true).setData(ByteString.copyFrom(huge)))
+          .build());
+      Object first = events.poll(60, TimeUnit.SECONDS);
+      assertTrue(first instanceof lathe.protocol.SinkEvent e && e.hasStreamError(),
+          "a refusal, not silence: " + first);
+      lathe.protocol.SinkError error = ((lathe.protocol.SinkEvent) first).getStreamError();
+      assertEquals(lathe.protocol.ErrorCode.SAMPLE_TOO_LARGE, error.getCode(), error.getMessage());
+      assertEquals(0, error.getSeq());
+      assertTrue(error.getMessage().contains("has " + huge.length + " bytes"), error.getMessage());
+      in.onNext(lathe.protocol.WriteRequest.newBuilder().setSample(ClusterTestSupport.tone(0, 1).toBuilder()
+          .setSeq(1)).build());
+      Object next = events.poll(60, TimeUnit.SECONDS);
+      assertTrue(next instanceof lathe.protocol.SinkEvent e && e.hasAck() && e.getAck().getSeq() == 1,
+          "the next seq is taken, no gap: " + next);
+      FinalizeResult result = stub.finalize(lathe.protocol.FinalizeRequest.newBuilder().setName(name).build());
+      assertTrue(result.getOk(), result.getError().getMessage());
+      assertEquals(1, result.getFile().getStreams(0).getSamples());
+      return Path.of(result.getFile().getPath());
+    });
   }
 
   @Test
