@@ -21,7 +21,13 @@ import lathe.protocol.AudioFormat;
 import lathe.protocol.Codec;
 import lathe.protocol.MediaType;
 import lathe.protocol.Sample;
+import lathe.sink.RecordingActor;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
+import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /** Several nodes in one JVM on 127.0.0.1, the way pekko-sample-cluster-java's App starts them. */
@@ -52,7 +58,34 @@ final class ClusterTestSupport {
         sleep(Duration.ofMillis(100));
       }
     }
+    awaitRecordingRegions(nodes.get(0), n);
     return nodes;
+  }
+
+  /**
+   * Waits until the sharding coordinator knows {@code n} recording regions. Members are up before their regions
+   * have registered; until then every new recording is placed on the nodes already registered, so a test that
+   * needs a recording on another node would try names in vain.
+   */
+  static void awaitRecordingRegions(LatheNode node, int n) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    int known = 0;
+    while (System.nanoTime() < deadline) {
+      try {
+        ShardRegion.ClusterShardingStats stats = AskPattern.<ClusterShardingQuery, ShardRegion.ClusterShardingStats>ask(
+            ClusterSharding.get(node.system()).shardState(),
+            replyTo -> new GetClusterShardingStats(RecordingActor.TYPE_KEY, Duration.ofSeconds(3), replyTo),
+            Duration.ofSeconds(5), node.system().scheduler()).toCompletableFuture().get();
+        known = stats.getRegions().size();
+        if (known >= n) {
+          return;
+        }
+      } catch (Exception e) {
+        // the coordinator may not be up yet: ask again
+      }
+      sleep(Duration.ofMillis(200));
+    }
+    throw new AssertionError("only " + known + " of " + n + " recording regions registered in 60 s");
   }
 
   static long upMembers(LatheNode node) {
