@@ -110,6 +110,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   /** The background fdatasync shares the container's channel: Finalize waits for it. */
   private boolean writeBehindRunning;
   private Commit commitWaiting;
+  /** Batches written since the last group commit, merged by stream: the next commit makes them durable. */
   private final Map<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable> pending =
       new LinkedHashMap<>();
 
@@ -172,11 +173,11 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   private Behavior<Command> onAppend(Append a) {
     if (failure != null) {
-      a.replyTo().tell(new StreamSinkActor.BatchFailed(failure));
+      a.replyTo().tell(new StreamSinkActor.BatchFailed(failure, 1));
       return this;
     }
     StreamSinkActor.BatchDurable done = pending.getOrDefault(a.replyTo(),
-        new StreamSinkActor.BatchDurable(a.stream(), -1, 0, 0, List.of()));
+        new StreamSinkActor.BatchDurable(a.stream(), -1, 0, 0, List.of(), 0));
     long lastSeq = done.lastSeq();
     int samples = done.samples();
     long bytes = done.bytes();
@@ -203,10 +204,12 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       }
     } catch (IOException | RuntimeException e) {
       fail(e);
-      a.replyTo().tell(new StreamSinkActor.BatchFailed(failure));
+      a.replyTo().tell(new StreamSinkActor.BatchFailed(failure, 1));
+      failAll(); // this stream's earlier batches among them
       return this;
     }
-    pending.put(a.replyTo(), new StreamSinkActor.BatchDurable(a.stream(), lastSeq, samples, bytes, markers));
+    pending.put(a.replyTo(),
+        new StreamSinkActor.BatchDurable(a.stream(), lastSeq, samples, bytes, markers, done.batches() + 1));
     if (!syncQueued) {
       syncQueued = true;
       getContext().getSelf().tell(Sync.INSTANCE);
@@ -216,20 +219,29 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   private Behavior<Command> onSync() {
     syncQueued = false;
-    if (pending.isEmpty() || failure != null) {
+    if (failure != null) {
+      failAll(); // e.g. the write-behind failed after these were written
+      return this;
+    }
+    if (pending.isEmpty()) {
       return this;
     }
     try {
       commitToDisk();
     } catch (IOException | RuntimeException e) {
       fail(e);
-      pending.keySet().forEach(stream -> stream.tell(new StreamSinkActor.BatchFailed(failure)));
-      pending.clear();
+      failAll();
       return this;
     }
     pending.forEach(ActorRef::tell);
     pending.clear();
     return this;
+  }
+
+  /** Every pending batch will never be durable: each stream hears it for as many batches as it has here. */
+  private void failAll() {
+    pending.forEach((stream, b) -> stream.tell(new StreamSinkActor.BatchFailed(failure, b.batches())));
+    pending.clear();
   }
 
   /** Container first, then the journal that points into it: a journaled sample's bytes are always durable. */

@@ -412,17 +412,19 @@ class RecordingActorTest {
     Rig rig = writing(settings(new RawFormat(gate, Long.MAX_VALUE)).withMaxQueuedBytes(100), "full.wav",
         pcm(8000, 1));
     try {
-      for (int i = 0; i < 12; i++) {
-        rig.write(0, i, i, bytes(10, 0x61)); // sample 0 is with the stalled disk, 1..10 fill the 100 bytes
+      for (int i = 0; i < 13; i++) {
+        // Samples 0 and 1 are two batches with the stalled writer (StreamSinkActor.MAX_BATCHES_IN_FLIGHT), 2..11
+        // fill the 100 bytes.
+        rig.write(0, i, i, bytes(10, 0x61));
       }
-      assertEquals(11, expectStreamError(rig.owner, ErrorCode.QUEUE_FULL).getStreamError().getSeq());
+      assertEquals(12, expectStreamError(rig.owner, ErrorCode.QUEUE_FULL).getStreamError().getSeq());
       assertEquals(100, rig.stats(0).getQueuedBytes());
     } finally {
       gate.release(1000);
     }
-    awaitAck(rig.owner, 0, 10);
-    rig.write(0, 11, 11, bytes(10, 0x61)); // resent after the ack: taken
     awaitAck(rig.owner, 0, 11);
+    rig.write(0, 12, 12, bytes(10, 0x61)); // resent after the ack: taken
+    awaitAck(rig.owner, 0, 12);
     assertTrue(rig.finalizeRecording().getOk());
   }
 
@@ -468,11 +470,12 @@ class RecordingActorTest {
   void endOfSegmentOfEveryStreamAndFlushOfOneStream() throws IOException {
     Semaphore gate = new Semaphore(0);
     Rig rig = writing(settings(new RawFormat(gate, Long.MAX_VALUE)), "all.wav", pcm(8000, 1), pcm(8000, 1));
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
       rig.write(0, i, i, bytes(10, 0x21));
     }
     rig.write(1, 0, 0, bytes(10, 0x31));
-    // Stream 0's first sample is with the stalled disk and 1..4 wait; Flush(0) drops those four, not stream 1's.
+    // Stream 0's samples 0 and 1 are two batches with the stalled writer and 2..5 wait; Flush(0) drops those
+    // four, not stream 1's.
     long queued = 0;
     for (int tries = 0; tries < 100 && queued != 40; tries++) {
       queued = rig.stats(0).getQueuedBytes();
@@ -484,18 +487,21 @@ class RecordingActorTest {
         tries++) {
       Thread.onSpinWait(); // each stats call is a round trip to the recording
     }
-    assertEquals(0, rig.stats(0).getDurableSeq());
+    for (int tries = 0; tries < 500 && rig.stats(0).getDurableSeq() < 1; tries++) {
+      Thread.onSpinWait();
+    }
+    assertEquals(1, rig.stats(0).getDurableSeq());
     assertEquals(0, rig.stats(1).getDurableSeq());
     assertEquals(4, rig.stats(0).getDropped());
     assertEquals(0, rig.stats(1).getDropped());
     assertTrue(rig.ask(ref -> new RecordingActor.NotifyEndOfSegment(-1, ref)).hasDone(), "every stream ends");
-    rig.write(0, 5, 5, bytes(10, 0x21));
+    rig.write(0, 6, 6, bytes(10, 0x21));
     assertEquals(0, expectStreamError(rig.owner, ErrorCode.INVALID_REQUEST).getStreamError().getStream());
     rig.write(1, 1, 1, bytes(10, 0x31));
     assertEquals(1, expectStreamError(rig.owner, ErrorCode.INVALID_REQUEST).getStreamError().getStream());
     assertTrue(rig.finalizeRecording().getOk());
     long[] counts = byteCounts(rig.out);
-    assertEquals(10, counts[0x21]);
+    assertEquals(20, counts[0x21]);
     assertEquals(10, counts[0x31]);
   }
 
@@ -525,15 +531,15 @@ class RecordingActorTest {
     }
     StreamStatistics before = rig.stats(0);
     assertEquals(10, before.getReceived());
-    assertEquals(90, before.getQueuedBytes(), "sample 0 is with the stalled disk, 1..9 are queued");
-    assertEquals(9, rig.ask(ref -> new RecordingActor.Flush(-1, ref)).getFlushed());
+    assertEquals(80, before.getQueuedBytes(), "samples 0 and 1 are with the stalled writer, 2..9 are queued");
+    assertEquals(8, rig.ask(ref -> new RecordingActor.Flush(-1, ref)).getFlushed());
     gate.release(1000);
-    awaitAck(rig.owner, 0, 0);
+    awaitAck(rig.owner, 0, 1);
     StreamStatistics after = rig.stats(0);
-    assertEquals(9, after.getDropped());
+    assertEquals(8, after.getDropped());
     assertEquals(0, after.getQueuedBytes());
     assertTrue(rig.finalizeRecording().getOk());
-    assertEquals(10, byteCounts(rig.out)[0x77], "only the sample already being written reached the file");
+    assertEquals(20, byteCounts(rig.out)[0x77], "only the samples already with the writer reached the file");
   }
 
   @Test
