@@ -241,7 +241,7 @@ final class IngestService extends IngestGrpc.IngestImplBase {
   @Override
   public void getStatistics(StatisticsRequest req, StreamObserver<Statistics> out) {
     run(out, () -> ask(entity(req.getName()), r -> new RecordingActor.GetStatistics(req.getStream(), r), timeout)
-        .thenApply(RecordingReply::getStatistics));
+        .thenApply(r -> r.getStatistics().toBuilder().setTakesBatches(true).build()));
   }
 
   @Override

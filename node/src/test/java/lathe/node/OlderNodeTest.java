@@ -22,61 +22,23 @@ import lathe.protocol.Metadata;
 import lathe.protocol.OpenReply;
 import lathe.protocol.OpenRequest;
 import lathe.protocol.SinkEvent;
+import lathe.protocol.Statistics;
+import lathe.protocol.StatisticsRequest;
+import lathe.protocol.StreamStatistics;
 import lathe.protocol.WriteRequest;
 import org.junit.jupiter.api.Test;
 
 /**
  * A producer talking to a node from before WriteRequest.samples: such a node ignores the field (unknown to it)
- * and would never acknowledge those samples. Its Open reply lacks takes_batches, so the client must send one
- * sample per message. The node here is an ingest that does what the old one did with a write stream: it reads
- * `sample` only and acknowledges it.
+ * and would never acknowledge those samples. Its Open and GetStatistics replies lack takes_batches, so the client
+ * must send one sample per message, whether it opened there or attached there again after a lost connection.
  */
 class OlderNodeTest {
 
   @Test
   void aNodeThatDoesNotTakeBatchesGetsOneSamplePerMessageAndAcksThemAll() throws Exception {
-    AtomicInteger batched = new AtomicInteger();
-    AtomicInteger samples = new AtomicInteger();
-    Server old = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new IngestGrpc.IngestImplBase() {
-          @Override
-          public void open(OpenRequest req, StreamObserver<OpenReply> out) {
-            out.onNext(OpenReply.newBuilder().addStreams(0).setFile(req.getName()).build()); // no takes_batches
-            out.onCompleted();
-          }
-
-          @Override
-          public StreamObserver<WriteRequest> write(StreamObserver<SinkEvent> out) {
-            return new StreamObserver<>() {
-              @Override
-              public synchronized void onNext(WriteRequest req) {
-                if (req.getSamplesCount() > 0) {
-                  batched.incrementAndGet(); // what the old node would have dropped unseen
-                }
-                if (req.hasSample()) {
-                  samples.incrementAndGet();
-                  out.onNext(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(0)
-                      .setSeq(req.getSample().getSeq())).build());
-                }
-              }
-
-              @Override
-              public void onError(Throwable t) {}
-
-              @Override
-              public synchronized void onCompleted() {
-                out.onCompleted();
-              }
-            };
-          }
-
-          @Override
-          public void finalize(FinalizeRequest req, StreamObserver<FinalizeResult> out) {
-            out.onNext(FinalizeResult.newBuilder().setOk(true).build());
-            out.onCompleted();
-          }
-        })
-        .build()
+    OldIngest ingest = new OldIngest();
+    Server old = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(ingest).build()
         .start();
     try (SinkWriterClient client = new SinkWriterClient(List.of("127.0.0.1:" + old.getPort()), "old/take.wav",
         Container.BWF, Metadata.getDefaultInstance(), null)) {
@@ -88,10 +50,128 @@ class OlderNodeTest {
       FinalizeResult r = client.finalizeAsync().toCompletableFuture().get(60, TimeUnit.SECONDS);
       assertTrue(r.getOk());
       assertArrayEquals(new long[] {1999}, client.lastAcknowledged(), "every sample acknowledged");
-      assertEquals(0, batched.get(), "no message carried `samples`");
-      assertEquals(2000, samples.get());
+      assertEquals(0, ingest.batched.get(), "no message carried `samples`");
+      assertEquals(2000, ingest.samples.get());
     } finally {
       old.shutdownNow();
+    }
+  }
+
+  /**
+   * A rolling upgrade: the producer opened on a new node, which goes away; it attaches again through an older
+   * node. It must stop batching there, or the samples it resends in batches are never acknowledged.
+   */
+  @Test
+  void aProducerThatAttachesAgainToAnOlderNodeStopsBatching() throws Exception {
+    AtomicInteger newBatched = new AtomicInteger();
+    AtomicInteger newSamples = new AtomicInteger();
+    Server[] newer = new Server[1];
+    newer[0] = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new IngestGrpc.IngestImplBase() {
+          @Override
+          public void open(OpenRequest req, StreamObserver<OpenReply> out) {
+            out.onNext(OpenReply.newBuilder().addStreams(0).setFile(req.getName()).setTakesBatches(true).build());
+            out.onCompleted();
+          }
+
+          @Override
+          public StreamObserver<WriteRequest> write(StreamObserver<SinkEvent> out) {
+            return new StreamObserver<>() {
+              @Override
+              public synchronized void onNext(WriteRequest req) {
+                // Takes batches, acknowledges nothing: every sample is still to be resent when it goes away.
+                newBatched.addAndGet(req.getSamplesCount() > 0 ? 1 : 0);
+                newSamples.addAndGet(req.getSamplesCount() + (req.hasSample() ? 1 : 0));
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            };
+          }
+        })
+        .build()
+        .start();
+    OldIngest ingest = new OldIngest();
+    Server old = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(ingest).build()
+        .start();
+    try (SinkWriterClient client = new SinkWriterClient(
+        List.of("127.0.0.1:" + newer[0].getPort(), "127.0.0.1:" + old.getPort()), "old/upgrade.wav",
+        Container.BWF, Metadata.getDefaultInstance(), null)) {
+      int stream = client.addStream(STEREO_48K);
+      client.beginWriting();
+      for (int i = 0; i < 2000; i++) {
+        client.writeSample(ClusterTestSupport.tone(stream, i));
+      }
+      for (int t = 0; t < 600 && newSamples.get() < 2000; t++) {
+        Thread.sleep(10);
+      }
+      assertEquals(2000, newSamples.get(), "the new node got every sample first");
+      newer[0].shutdownNow(); // the producer loses it and attaches again through the older node
+      FinalizeResult r = client.finalizeAsync().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      assertTrue(r.getOk());
+      assertEquals(1, client.reconnects());
+      assertArrayEquals(new long[] {1999}, client.lastAcknowledged(), "every sample acknowledged by the older node");
+      assertEquals(0, ingest.batched.get(), "no message to the older node carried `samples`");
+      assertEquals(2000, ingest.samples.get());
+    } finally {
+      newer[0].shutdownNow();
+      old.shutdownNow();
+    }
+  }
+
+  /**
+   * What a node from before batches does with a write stream: it reads `sample` only and acknowledges it. Its
+   * Open and GetStatistics replies lack takes_batches.
+   */
+  private static final class OldIngest extends IngestGrpc.IngestImplBase {
+    final AtomicInteger batched = new AtomicInteger();
+    final AtomicInteger samples = new AtomicInteger();
+
+    @Override
+    public void open(OpenRequest req, StreamObserver<OpenReply> out) {
+      out.onNext(OpenReply.newBuilder().addStreams(0).setFile(req.getName()).build()); // no takes_batches
+      out.onCompleted();
+    }
+
+    @Override
+    public void getStatistics(StatisticsRequest req, StreamObserver<Statistics> out) {
+      out.onNext(Statistics.newBuilder().setState("writing")
+          .addStreams(StreamStatistics.newBuilder().setStream(0)).build()); // no takes_batches
+      out.onCompleted();
+    }
+
+    @Override
+    public StreamObserver<WriteRequest> write(StreamObserver<SinkEvent> out) {
+      return new StreamObserver<>() {
+        @Override
+        public synchronized void onNext(WriteRequest req) {
+          if (req.getSamplesCount() > 0) {
+            batched.incrementAndGet(); // what the old node would have dropped unseen
+          }
+          if (req.hasSample()) {
+            samples.incrementAndGet();
+            out.onNext(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(0)
+                .setSeq(req.getSample().getSeq())).build());
+          }
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public synchronized void onCompleted() {
+          out.onCompleted();
+        }
+      };
+    }
+
+    @Override
+    public void finalize(FinalizeRequest req, StreamObserver<FinalizeResult> out) {
+      out.onNext(FinalizeResult.newBuilder().setOk(true).build());
+      out.onCompleted();
     }
   }
 }

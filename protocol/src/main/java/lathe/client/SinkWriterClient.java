@@ -104,7 +104,10 @@ public final class SinkWriterClient implements AutoCloseable {
   /** Samples written while the transport was not ready, sent as one message when it is. */
   private final List<Sample> batch = new ArrayList<>();
   private long batchBytes;
-  /** The node said at Open that it takes batches; a node from before them gets one sample per message. */
+  /**
+   * The node said at Open, or when attached again, that it takes batches; a node from before them gets one sample
+   * per message.
+   */
   private boolean batches;
   private long connection;
   private int reconnects;
@@ -504,6 +507,8 @@ public final class SinkWriterClient implements AutoCloseable {
             return;
           }
           reconnects++;
+          // The node attached to now may be another version than the one opened on (a rolling upgrade).
+          batches = now.getTakesBatches();
           openWrites();
           return;
         } catch (StatusRuntimeException e) {
