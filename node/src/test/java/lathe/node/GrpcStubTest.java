@@ -277,6 +277,33 @@ class GrpcStubTest {
     assertEquals(List.of(0), open("stub/retry.wav").getStreamsList());
   }
 
+  /**
+   * A command already on its way when a recording aborts itself (an Open retried at once, say) goes to the fresh
+   * recording that takes the name. The entity used to stop at once, and sharding dropped what reached it meanwhile.
+   */
+  @Test
+  void aCommandRightBehindAnAbortReachesTheNextRecordingOfThatName() throws Exception {
+    var sharding = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system());
+    var timeout = java.time.Duration.ofSeconds(10);
+    for (int i = 0; i < 10; i++) {
+      String name = "stub/behind-" + i + ".wav";
+      String file = IngestService.fileOf(name, Container.BWF); // as Open names it: relative to the archive
+      var ref = sharding.entityRefFor(lathe.sink.RecordingActor.TYPE_KEY, name);
+      lathe.protocol.RecordingReply first = ref.<lathe.protocol.RecordingReply>ask(r ->
+          new lathe.sink.RecordingActor.Create(file, Container.BWF, Metadata.getDefaultInstance(), null, r), timeout)
+          .toCompletableFuture().get();
+      assertTrue(first.hasDone(), name + ": " + first);
+      // Both sent before either is answered: the Create is usually in the mailbox when the Abort is handled.
+      var aborted = ref.<lathe.protocol.RecordingReply>ask(r -> new lathe.sink.RecordingActor.Abort("test", r),
+          timeout);
+      var created = ref.<lathe.protocol.RecordingReply>ask(r -> new lathe.sink.RecordingActor.Create(file,
+          Container.BWF, Metadata.getDefaultInstance(), null, r), timeout);
+      assertTrue(aborted.toCompletableFuture().get().hasDone(), name);
+      lathe.protocol.RecordingReply again = created.toCompletableFuture().get();
+      assertTrue(again.hasDone(), name + ": " + again);
+    }
+  }
+
   @Test
   void aWriteStreamMustNameItsRecording() throws Exception {
     Writer w = new Writer();

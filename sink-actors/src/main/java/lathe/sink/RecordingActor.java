@@ -124,7 +124,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   /** Starts the sharding region of recordings on this node; recordings are never passivated while open. */
   public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system, SinkSettings settings) {
     return ClusterSharding.get(system).init(
-        Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+        Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, ctx.getShard()))
             .withStopMessage(new Stop())
             .withAllocationStrategy(new KeepShardsInPlace())
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
@@ -134,21 +134,31 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system, SinkSettings settings,
       String role) {
     return ClusterSharding.get(system).init(
-        Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+        Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, ctx.getShard()))
             .withRole(role)
             .withStopMessage(new Stop())
             .withAllocationStrategy(new KeepShardsInPlace())
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
+  /** A recording outside sharding (tests, benchmarks): an aborted one just stops. */
   public static Behavior<Command> create(String name, SinkSettings settings) {
-    return Behaviors.setup(ctx -> new RecordingActor(ctx, name, settings));
+    return create(name, settings, null);
+  }
+
+  /** shard: the sharding entity's shard, asked to passivate an aborted recording; null outside sharding. */
+  static Behavior<Command> create(String name, SinkSettings settings,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> new RecordingActor(ctx, name, settings, shard));
   }
 
   public enum State { CONFIGURING, OPENING, WRITING, FINALIZING, FINALIZED, FAILED, ABORTED }
 
   private final String name;
   private final SinkSettings settings;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  /** Aborted before anything was written, and its shard asked to stop it: commands are for the next one. */
+  private boolean passivating;
   private State state = State.CONFIGURING;
   private boolean created;
   private Path path;
@@ -170,10 +180,12 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   private int queries;
   private boolean stopWhenDone;
 
-  private RecordingActor(ActorContext<Command> ctx, String name, SinkSettings settings) {
+  private RecordingActor(ActorContext<Command> ctx, String name, SinkSettings settings,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     super(ctx);
     this.name = name;
     this.settings = settings;
+    this.shard = shard;
     this.reportAdapter = ctx.messageAdapter(WriterActor.Report.class, WriterReport::new);
     this.answersAdapter = ctx.messageAdapter(Gather.Gathered.class, Answers::new);
     // Streams report through the recording, so that Attach can move every event to a new owner at once.
@@ -183,6 +195,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
+        .onMessage(External.class, m -> passivating, this::toNextIncarnation)
         .onMessage(Create.class, this::onCreate)
         .onMessage(AddStream.class, this::onAddStream)
         .onMessage(BeginWriting.class, this::onBeginWriting)
@@ -672,6 +685,15 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     return FinalizeResult.newBuilder().setOk(false).setError(error).build();
   }
 
+  /**
+   * A command that reached this aborted entity after it asked its shard to passivate it (sent before the shard
+   * had that request): back through sharding, where the shard holds it for the fresh entity that takes the name.
+   */
+  private Behavior<Command> toNextIncarnation(External m) {
+    ClusterSharding.get(getContext().getSystem()).entityRefFor(TYPE_KEY, name).tell(m);
+    return this;
+  }
+
   private Behavior<Command> onAbort(Abort a) {
     if (state == State.FINALIZED || state == State.ABORTED) {
       a.replyTo().tell(Replies.failed(ErrorCode.INVALID_REQUEST, "recording is already " + stateName()));
@@ -681,8 +703,17 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
       // Nothing was written: the recording goes away and its name is free again (a fresh entity takes it).
       state = State.ABORTED;
       observe(0);
+      if (shard == null) {
+        a.replyTo().tell(Replies.DONE);
+        return Behaviors.stopped();
+      }
+      // Through the shard, not by stopping at once: a command for this name sent after the reply (an Open
+      // retried at once) would reach the stopped entity before its shard knew, and be lost. Asked before the
+      // reply, the shard holds such commands until this entity has stopped (its Stop), then starts a fresh one.
+      shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
+      passivating = true;
       a.replyTo().tell(Replies.DONE);
-      return Behaviors.stopped();
+      return this;
     }
     SinkError error = Replies.error(ErrorCode.ABORTED, "recording aborted"
         + (a.reason().isBlank() ? "" : ": " + a.reason())
