@@ -65,8 +65,7 @@ class OlderNodeTest {
   void aProducerThatAttachesAgainToAnOlderNodeStopsBatching() throws Exception {
     AtomicInteger newBatched = new AtomicInteger();
     AtomicInteger newSamples = new AtomicInteger();
-    Server[] newer = new Server[1];
-    newer[0] = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+    Server newer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(new IngestGrpc.IngestImplBase() {
           @Override
           public void open(OpenRequest req, StreamObserver<OpenReply> out) {
@@ -98,7 +97,7 @@ class OlderNodeTest {
     Server old = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(ingest).build()
         .start();
     try (SinkWriterClient client = new SinkWriterClient(
-        List.of("127.0.0.1:" + newer[0].getPort(), "127.0.0.1:" + old.getPort()), "old/upgrade.wav",
+        List.of("127.0.0.1:" + newer.getPort(), "127.0.0.1:" + old.getPort()), "old/upgrade.wav",
         Container.BWF, Metadata.getDefaultInstance(), null)) {
       int stream = client.addStream(STEREO_48K);
       client.beginWriting();
@@ -109,7 +108,8 @@ class OlderNodeTest {
         Thread.sleep(10);
       }
       assertEquals(2000, newSamples.get(), "the new node got every sample first");
-      newer[0].shutdownNow(); // the producer loses it and attaches again through the older node
+      assertTrue(newBatched.get() > 0, "the producer batched while it talked to the new node");
+      newer.shutdownNow(); // the producer loses it and attaches again through the older node
       FinalizeResult r = client.finalizeAsync().toCompletableFuture().get(60, TimeUnit.SECONDS);
       assertTrue(r.getOk());
       assertEquals(1, client.reconnects());
@@ -117,7 +117,7 @@ class OlderNodeTest {
       assertEquals(0, ingest.batched.get(), "no message to the older node carried `samples`");
       assertEquals(2000, ingest.samples.get());
     } finally {
-      newer[0].shutdownNow();
+      newer.shutdownNow();
       old.shutdownNow();
     }
   }
