@@ -18,7 +18,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import com.google.protobuf.ByteString;
@@ -37,9 +39,13 @@ import lathe.protocol.FinalizeResult;
 import lathe.protocol.IngestGrpc;
 import lathe.protocol.OpenReply;
 import lathe.protocol.OpenRequest;
+import lathe.protocol.RecordingReply;
 import lathe.protocol.SinkEvent;
 import lathe.protocol.StatisticsRequest;
 import lathe.protocol.WriteRequest;
+import lathe.sink.RecordingActor;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -283,23 +289,22 @@ class GrpcStubTest {
    */
   @Test
   void aCommandRightBehindAnAbortReachesTheNextRecordingOfThatName() throws Exception {
-    var sharding = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system());
-    var timeout = java.time.Duration.ofSeconds(10);
+    ClusterSharding sharding = ClusterSharding.get(node.system());
+    Duration timeout = Duration.ofSeconds(10);
     for (int i = 0; i < 10; i++) {
       String name = "stub/behind-" + i + ".wav";
       String file = IngestService.fileOf(name, Container.BWF); // as Open names it: relative to the archive
-      var ref = sharding.entityRefFor(lathe.sink.RecordingActor.TYPE_KEY, name);
-      lathe.protocol.RecordingReply first = ref.<lathe.protocol.RecordingReply>ask(r ->
-          new lathe.sink.RecordingActor.Create(file, Container.BWF, Metadata.getDefaultInstance(), null, r), timeout)
+      EntityRef<RecordingActor.Command> ref = sharding.entityRefFor(RecordingActor.TYPE_KEY, name);
+      RecordingReply first = ref.<RecordingReply>ask(r ->
+          new RecordingActor.Create(file, Container.BWF, Metadata.getDefaultInstance(), null, r), timeout)
           .toCompletableFuture().get();
       assertTrue(first.hasDone(), name + ": " + first);
       // Both sent before either is answered: the Create is usually in the mailbox when the Abort is handled.
-      var aborted = ref.<lathe.protocol.RecordingReply>ask(r -> new lathe.sink.RecordingActor.Abort("test", r),
-          timeout);
-      var created = ref.<lathe.protocol.RecordingReply>ask(r -> new lathe.sink.RecordingActor.Create(file,
+      CompletionStage<RecordingReply> aborted = ref.ask(r -> new RecordingActor.Abort("test", r), timeout);
+      CompletionStage<RecordingReply> created = ref.ask(r -> new RecordingActor.Create(file,
           Container.BWF, Metadata.getDefaultInstance(), null, r), timeout);
       assertTrue(aborted.toCompletableFuture().get().hasDone(), name);
-      lathe.protocol.RecordingReply again = created.toCompletableFuture().get();
+      RecordingReply again = created.toCompletableFuture().get();
       assertTrue(again.hasDone(), name + ": " + again);
     }
   }
