@@ -37,7 +37,7 @@ class OlderNodeTest {
 
   @Test
   void aNodeThatDoesNotTakeBatchesGetsOneSamplePerMessageAndAcksThemAll() throws Exception {
-    OldIngest ingest = new OldIngest();
+    StandIn ingest = new StandIn(false, true);
     Server old = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(ingest).build()
         .start();
     try (SinkWriterClient client = new SinkWriterClient(List.of("127.0.0.1:" + old.getPort()), "old/take.wav",
@@ -63,37 +63,11 @@ class OlderNodeTest {
    */
   @Test
   void aProducerThatAttachesAgainToAnOlderNodeStopsBatching() throws Exception {
-    AtomicInteger newBatched = new AtomicInteger();
-    AtomicInteger newSamples = new AtomicInteger();
-    Server newer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new IngestGrpc.IngestImplBase() {
-          @Override
-          public void open(OpenRequest req, StreamObserver<OpenReply> out) {
-            out.onNext(OpenReply.newBuilder().addStreams(0).setFile(req.getName()).setTakesBatches(true).build());
-            out.onCompleted();
-          }
-
-          @Override
-          public StreamObserver<WriteRequest> write(StreamObserver<SinkEvent> out) {
-            return new StreamObserver<>() {
-              @Override
-              public synchronized void onNext(WriteRequest req) {
-                // Takes batches, acknowledges nothing: every sample is still to be resent when it goes away.
-                newBatched.addAndGet(req.getSamplesCount() > 0 ? 1 : 0);
-                newSamples.addAndGet(req.getSamplesCount() + (req.hasSample() ? 1 : 0));
-              }
-
-              @Override
-              public void onError(Throwable t) {}
-
-              @Override
-              public void onCompleted() {}
-            };
-          }
-        })
-        .build()
-        .start();
-    OldIngest ingest = new OldIngest();
+    // Takes batches, acknowledges nothing: every sample is still to be resent when it goes away.
+    StandIn newIngest = new StandIn(true, false);
+    Server newer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(newIngest)
+        .build().start();
+    StandIn ingest = new StandIn(false, true);
     Server old = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(ingest).build()
         .start();
     try (SinkWriterClient client = new SinkWriterClient(
@@ -104,11 +78,11 @@ class OlderNodeTest {
       for (int i = 0; i < 2000; i++) {
         client.writeSample(ClusterTestSupport.tone(stream, i));
       }
-      for (int t = 0; t < 600 && newSamples.get() < 2000; t++) {
+      for (int t = 0; t < 600 && newIngest.allSamples() < 2000; t++) {
         Thread.sleep(10);
       }
-      assertEquals(2000, newSamples.get(), "the new node got every sample first");
-      assertTrue(newBatched.get() > 0, "the producer batched while it talked to the new node");
+      assertEquals(2000, newIngest.allSamples(), "the new node got every sample first");
+      assertTrue(newIngest.batched.get() > 0, "the producer batched while it talked to the new node");
       newer.shutdownNow(); // the producer loses it and attaches again through the older node
       FinalizeResult r = client.finalizeAsync().toCompletableFuture().get(60, TimeUnit.SECONDS);
       assertTrue(r.getOk());
@@ -123,23 +97,38 @@ class OlderNodeTest {
   }
 
   /**
-   * What a node from before batches does with a write stream: it reads `sample` only and acknowledges it. Its
-   * Open and GetStatistics replies lack takes_batches.
+   * A stand-in ingest. As an older node (takesBatches false) it does what a node from before batches does with a
+   * write stream: it reads `sample` only and acknowledges it, and its Open and GetStatistics replies lack
+   * takes_batches. As a newer one it says it takes batches; acks false: it acknowledges nothing.
    */
-  private static final class OldIngest extends IngestGrpc.IngestImplBase {
+  private static final class StandIn extends IngestGrpc.IngestImplBase {
+    private final boolean takesBatches;
+    private final boolean acks;
+    /** Messages that carried `samples`, and the samples in them. */
     final AtomicInteger batched = new AtomicInteger();
+    final AtomicInteger batchedSamples = new AtomicInteger();
+    /** Messages that carried `sample`: all an older node reads. */
     final AtomicInteger samples = new AtomicInteger();
+
+    StandIn(boolean takesBatches, boolean acks) {
+      this.takesBatches = takesBatches;
+      this.acks = acks;
+    }
+
+    int allSamples() {
+      return samples.get() + batchedSamples.get();
+    }
 
     @Override
     public void open(OpenRequest req, StreamObserver<OpenReply> out) {
-      out.onNext(OpenReply.newBuilder().addStreams(0).setFile(req.getName()).build()); // no takes_batches
+      out.onNext(OpenReply.newBuilder().addStreams(0).setFile(req.getName()).setTakesBatches(takesBatches).build());
       out.onCompleted();
     }
 
     @Override
     public void getStatistics(StatisticsRequest req, StreamObserver<Statistics> out) {
-      out.onNext(Statistics.newBuilder().setState("writing")
-          .addStreams(StreamStatistics.newBuilder().setStream(0)).build()); // no takes_batches
+      out.onNext(Statistics.newBuilder().setState("writing").setTakesBatches(takesBatches)
+          .addStreams(StreamStatistics.newBuilder().setStream(0)).build());
       out.onCompleted();
     }
 
@@ -149,12 +138,15 @@ class OlderNodeTest {
         @Override
         public synchronized void onNext(WriteRequest req) {
           if (req.getSamplesCount() > 0) {
-            batched.incrementAndGet(); // what the old node would have dropped unseen
+            batched.incrementAndGet(); // what an older node would have dropped unseen
+            batchedSamples.addAndGet(req.getSamplesCount());
           }
           if (req.hasSample()) {
             samples.incrementAndGet();
-            out.onNext(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(0)
-                .setSeq(req.getSample().getSeq())).build());
+            if (acks) {
+              out.onNext(SinkEvent.newBuilder().setAck(Ack.newBuilder().setStream(0)
+                  .setSeq(req.getSample().getSeq())).build());
+            }
           }
         }
 
