@@ -6,6 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import lathe.sink.SinkSettings;
+import lathe.sink.wal.CommitLogReplay;
+import lathe.sink.wal.CommitLogSettings;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -37,6 +40,7 @@ public final class EmbeddedNode implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new UserError("cannot create data directory " + dir + ": " + e.getMessage());
     }
+    replayCommitLog(dir);
     // The command that started the node decides what happens on SIGTERM (finalize first, then stop the node),
     // so Pekko must not race it with a shutdown of its own.
     Config config = overrides
@@ -47,6 +51,30 @@ public final class EmbeddedNode implements AutoCloseable {
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     return new EmbeddedNode(system, dir);
+  }
+
+  /**
+   * What the commit log of a stopped or crashed run still holds goes back into its recordings' files before
+   * anything new is written (the files then need `lathe recover`, as after any crash).
+   */
+  static void replayCommitLog(Path dataDir) {
+    try {
+      CommitLogReplay.Result r = CommitLogReplay.replayFolder(CommitLogSettings.dirOf(dataDir));
+      r.problems().forEach(p -> System.err.println("lathe: warning: " + p));
+      if (r.entries() > 0) {
+        System.err.printf("lathe: replayed %d commit-log entries into %d recording(s) a stopped run left "
+            + "(finalize them with `lathe recover`)%n", r.entries(), r.recordings());
+      }
+    } catch (java.io.IOException e) {
+      throw new UserError("cannot replay the commit log in " + CommitLogSettings.dirOf(dataDir) + ": "
+          + e.getMessage());
+    }
+  }
+
+  /** The settings of recordings on this node, with its commit log. */
+  public SinkSettings sinkSettings() {
+    return SinkSettings.fromConfig(config(), lathe.sink.Formats.standard())
+        .withCommitLog(CommitLogSettings.of(system));
   }
 
   public ActorSystem<Void> system() {

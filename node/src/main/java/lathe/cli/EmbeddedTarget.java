@@ -31,7 +31,7 @@ final class EmbeddedTarget implements StreamsTarget {
     this.system = node.system();
     this.dir = dir;
     this.container = container;
-    SinkSettings settings = SinkSettings.fromConfig(node.config(), lathe.sink.Formats.standard());
+    SinkSettings settings = node.sinkSettings();
     RecordingActor.initSharding(system, settings);
     this.timeout = settings.finalizeTimeout().plusSeconds(10);
   }

@@ -26,7 +26,7 @@ final class Recording {
   /** {@code started} gets the producer before the first sample, so that Ctrl-C can stop it cleanly. */
   static Recorder.Outcome run(EmbeddedNode node, Recorder.Request req, List<MediaSource> sources,
       EventsFile events, Progress progress, Consumer<Recorder> started) {
-    SinkSettings settings = SinkSettings.fromConfig(node.config(), lathe.sink.Formats.standard());
+    SinkSettings settings = node.sinkSettings();
     RecordingActor.initSharding(node.system(), settings);
     EntityRef<RecordingActor.Command> ref =
         ClusterSharding.get(node.system()).entityRefFor(RecordingActor.TYPE_KEY, req.path());

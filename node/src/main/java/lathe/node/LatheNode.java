@@ -24,6 +24,8 @@ import lathe.sink.Formats;
 import lathe.sink.RecordingActor;
 import lathe.sink.SinkSettings;
 import lathe.sink.recovery.Recovery;
+import lathe.sink.wal.CommitLogReplay;
+import lathe.sink.wal.CommitLogSettings;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -94,7 +96,13 @@ public final class LatheNode implements AutoCloseable {
     if (o.configFile() != null && !Files.isReadable(o.configFile())) {
       throw new IOException("cannot read --config " + o.configFile());
     }
-    // What a crash or kill -9 left becomes finalized files before anything new is written next to it.
+    // What a crash or kill -9 left becomes finalized files before anything new is written next to it: first the
+    // commit log's acknowledged writes go back into the files, then recovery finalizes them.
+    CommitLogReplay.Result replayed = CommitLogReplay.replayFolder(CommitLogSettings.dirOf(dir));
+    if (!replayed.problems().isEmpty()) {
+      throw new IOException(replayed.problems().get(0) + " (the commit log in " + CommitLogSettings.dirOf(dir)
+          + " is kept; fix the cause and start the node again)");
+    }
     List<Recovery.Result> recovered = Recovery.recoverAll(archive, Formats.standard());
     Config config = config(o, dir);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "lathe", config);
@@ -102,7 +110,8 @@ public final class LatheNode implements AutoCloseable {
       Registry registry = new Registry(system);
       SinkSettings settings = SinkSettings.fromConfig(config, Formats.standard())
           .withArchiveRoot(archive)
-          .withObserver(registry::put);
+          .withObserver(registry::put)
+          .withCommitLog(CommitLogSettings.of(system));
       RecordingActor.initSharding(system, settings, RECORDER);
       registerRecovered(registry, archive, recovered);
       Set<String> roles = Cluster.get(system).selfMember().getRoles();

@@ -349,7 +349,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .build();
     writer = getContext().spawn(
         WriterActor.create(settings.archiveRoot() != null, path, format, header, settings.durability(),
-            settings.writeBehindBytes(), reportAdapter),
+            settings.writeBehindBytes(), settings.commitLog(), reportAdapter),
         "writer", DispatcherSelector.fromConfig(settings.ioDispatcher()));
     state = State.OPENING;
     beginReplyTo = b.replyTo();

@@ -7,6 +7,7 @@ import java.util.Map;
 import lathe.protocol.Container;
 import lathe.protocol.Durability;
 import lathe.sink.container.ContainerFormat;
+import lathe.sink.wal.CommitLogSettings;
 
 /** Settings of every recording on a node, from {@code lathe.*} in the configuration. */
 public record SinkSettings(
@@ -20,7 +21,8 @@ public record SinkSettings(
     String ioDispatcher,
     Map<Container, ContainerFormat> formats,
     Path archiveRoot,
-    RecordingObserver observer) {
+    RecordingObserver observer,
+    CommitLogSettings commitLog) {
 
   /**
    * Told of a recording's life on this node (state, file, bytes), from the recording's actor thread: it must
@@ -50,6 +52,7 @@ public record SinkSettings(
         "lathe.io-dispatcher",
         Map.copyOf(formats),
         null,
+        null,
         null);
   }
 
@@ -60,36 +63,42 @@ public record SinkSettings(
   public SinkSettings withArchiveRoot(Path root) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes,
         maxQueuedBytes, writeBehindBytes, ioDispatcher, formats, root == null ? null : root.toAbsolutePath().normalize(),
-        observer);
+        observer, commitLog);
   }
 
   public SinkSettings withObserver(RecordingObserver o) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes,
-        maxQueuedBytes, writeBehindBytes, ioDispatcher, formats, archiveRoot, o);
+        maxQueuedBytes, writeBehindBytes, ioDispatcher, formats, archiveRoot, o, commitLog);
   }
 
   public SinkSettings withFinalizeTimeout(Duration timeout) {
     return new SinkSettings(durability, timeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
-        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer);
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer, commitLog);
   }
 
   public SinkSettings withMaxSampleBytes(int max) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, max, batchBytes, maxQueuedBytes,
-        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer);
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer, commitLog);
   }
 
   public SinkSettings withMaxQueuedBytes(long max) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, max,
-        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer);
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer, commitLog);
   }
 
   public SinkSettings withWriteBehindBytes(long bytes) {
     return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
-        bytes, ioDispatcher, formats, archiveRoot, observer);
+        bytes, ioDispatcher, formats, archiveRoot, observer, commitLog);
+  }
+
+  /** With durability fsync, group commits go through this node's commit log (null: each file fsyncs itself). */
+  public SinkSettings withCommitLog(CommitLogSettings c) {
+    return new SinkSettings(durability, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer, c);
   }
 
   public SinkSettings withDurability(Durability d) {
     return new SinkSettings(d, finalizeTimeout, statisticsTimeout, maxSampleBytes, batchBytes, maxQueuedBytes,
-        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer);
+        writeBehindBytes, ioDispatcher, formats, archiveRoot, observer, commitLog);
   }
 }

@@ -7,10 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import lathe.protocol.Durability;
 import lathe.protocol.ErrorCode;
@@ -23,6 +26,10 @@ import lathe.sink.container.SampleRecord;
 import lathe.sink.io.DurableFiles;
 import lathe.sink.io.FinalCommit;
 import lathe.sink.journal.JournalWriter;
+import lathe.sink.wal.CapturingChannel;
+import lathe.sink.wal.CommitLog;
+import lathe.sink.wal.CommitLogSettings;
+import com.google.protobuf.ByteString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -30,6 +37,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * Owns a recording's files: {@code NAME.part} (the container) and {@code NAME.journal}. Runs on the I/O
@@ -39,6 +47,14 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * and every {@code lathe.sink.write-behind-bytes} an fdatasync of the container runs on another I/O thread
  * (acknowledgements do not wait for it), so that dirty pages do not pile up over a long recording and
  * Finalize's fsync has little left to write.
+ *
+ * <p>With durability fsync and a node {@link CommitLog}, a group commit does not fsync this recording's files:
+ * every write it made to them (captured by {@link CapturingChannel} and the journal) goes to the node's log as
+ * one entry, and the batches are reported durable when the log has fdatasynced it, together with every other
+ * recording's entries of that round. The files are fsynced in the background every
+ * {@code checkpoint-interval} or {@code checkpoint-bytes}, after which the log may drop the entries. A commit
+ * that wrote more than {@code max-entry-bytes} (big samples) fsyncs the files as without a log. Finalize fsyncs
+ * the files and lets the log forget the recording.
  */
 public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
@@ -66,6 +82,17 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   /** The background fdatasync of durability os is done; failure null when it went well. */
   private record WrittenBehind(IOException failure) implements Command {}
 
+  /** The commit log has entry n on stable storage (failure null) or could not write it. */
+  private record Logged(long n, Throwable failure) implements Command {}
+
+  /** The background fsync of both files, started when entries up to n had been written, is done. */
+  private record Checkpointed(long n, IOException failure) implements Command {}
+
+  private enum CheckpointTick implements Command { INSTANCE }
+
+  /** The batches of one logged group commit, waiting for the log's fdatasync. */
+  private record InLog(long n, List<Map.Entry<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable>> batches) {}
+
   /** Sent to the parent when the file is open, or could not be opened / written. */
   public sealed interface Report extends LocalMessage {}
 
@@ -77,8 +104,15 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   public static Behavior<Command> create(boolean makeFolders,
       Path target, ContainerFormat format, JournalHeader header, Durability durability, long writeBehindBytes,
       ActorRef<Report> parent) {
-    return Behaviors.setup(ctx ->
-        new WriterActor(ctx, makeFolders, target, format, header, durability, writeBehindBytes, parent));
+    return create(makeFolders, target, format, header, durability, writeBehindBytes, null, parent);
+  }
+
+  /** commitLog: the node's log, used with durability fsync (null: each group commit fsyncs the files). */
+  public static Behavior<Command> create(boolean makeFolders,
+      Path target, ContainerFormat format, JournalHeader header, Durability durability, long writeBehindBytes,
+      CommitLogSettings commitLog, ActorRef<Report> parent) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WriterActor(ctx, timers, makeFolders, target,
+        format, header, durability, writeBehindBytes, durability == Durability.FSYNC ? commitLog : null, parent)));
   }
 
   public static Behavior<Command> create(
@@ -114,9 +148,28 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private final Map<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable> pending =
       new LinkedHashMap<>();
 
-  private WriterActor(ActorContext<Command> ctx, boolean makeFolders, Path target, ContainerFormat format,
-      JournalHeader header, Durability durability, long writeBehindBytes, ActorRef<Report> parent) {
+  // ---- with a commit log (durability fsync on a node); all unused when log is null ----
+  private final TimerScheduler<Command> timers;
+  private final CommitLogSettings log;
+  private UUID logId;
+  private CapturingChannel capture;
+  /** Collects this group commit's writes to both files. */
+  private CommitLog.Entry entry;
+  private long entriesLogged;
+  /** Entries up to this one are in the files on disk. */
+  private long checkpointedThrough;
+  private final ArrayDeque<InLog> inLog = new ArrayDeque<>();
+  private boolean checkpointRunning;
+  private long bytesSinceCheckpoint;
+  private long lastCheckpointNanos = System.nanoTime();
+  private boolean committed;
+
+  private WriterActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, boolean makeFolders, Path target,
+      ContainerFormat format, JournalHeader header, Durability durability, long writeBehindBytes,
+      CommitLogSettings log, ActorRef<Report> parent) {
     super(ctx);
+    this.timers = timers;
+    this.log = log;
     this.writeBehindBytes = durability == Durability.OS ? writeBehindBytes : 0;
     this.target = target;
     this.part = partOf(target);
@@ -141,10 +194,22 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       }
       channel = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
           StandardOpenOption.WRITE);
-      writer = format.create(channel, header.getStreamsList(), header.getMetadata());
+      FileChannel forWriter = channel;
+      if (log != null) {
+        logId = UUID.randomUUID();
+        header = header.toBuilder()
+            .setCommitLogId(ByteString.copyFrom(java.nio.ByteBuffer.allocate(16)
+                .putLong(logId.getMostSignificantBits()).putLong(logId.getLeastSignificantBits()).flip()))
+            .setCommitLogDir(log.log().dir().toString())
+            .build();
+        capture = new CapturingChannel(channel, CommitLog.CONTAINER);
+        forWriter = capture;
+      }
+      writer = format.create(forWriter, header.getStreamsList(), header.getMetadata());
       journal = JournalWriter.create(journalPath, header);
       commitToDisk();
       DurableFiles.fsyncDirectory(target);
+      startEntry(); // what is on disk now needs no log
       parent.tell(new Opened());
     } catch (IOException | RuntimeException e) {
       failure = Replies.error(ErrorCode.FILE_WRITE, "cannot create " + part + ": " + describe(e));
@@ -163,8 +228,12 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
           return this;
         })
         .onMessage(WrittenBehind.class, this::onWrittenBehind)
+        .onMessage(Logged.class, this::onLogged)
+        .onMessage(Checkpointed.class, this::onCheckpointed)
+        .onMessageEquals(CheckpointTick.INSTANCE, this::onCheckpointTick)
         .onMessage(Commit.class, this::onCommit)
         .onSignal(PostStop.class, s -> {
+          releaseOnStop();
           closeQuietly();
           return this;
         })
@@ -227,7 +296,19 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       return this;
     }
     try {
-      commitToDisk();
+      if (log == null) {
+        commitToDisk();
+      } else {
+        writer.checkpoint();
+        CommitLog.Entry e = entry;
+        journal.flush(e);
+        if (e.overflowed()) {
+          forceFiles();
+        } else {
+          logEntry(e);
+          return this;
+        }
+      }
     } catch (IOException | RuntimeException e) {
       fail(e);
       failAll();
@@ -240,8 +321,144 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   /** Every pending batch will never be durable: each stream hears it for as many batches as it has here. */
   private void failAll() {
+    for (InLog l : inLog) {
+      l.batches().forEach(e -> e.getKey().tell(new StreamSinkActor.BatchFailed(failure, e.getValue().batches())));
+    }
+    inLog.clear();
     pending.forEach((stream, b) -> stream.tell(new StreamSinkActor.BatchFailed(failure, b.batches())));
     pending.clear();
+  }
+
+  // ---- the commit log -------------------------------------------------------------------------------------
+
+  private void startEntry() {
+    if (log != null) {
+      entry = new CommitLog.Entry(log.maxEntryBytes());
+      capture.capture(entry);
+    }
+  }
+
+  /** Hands this commit's writes to the node's log; its batches are durable when the log says so. */
+  private void logEntry(CommitLog.Entry e) {
+    long n = ++entriesLogged;
+    bytesSinceCheckpoint += e.bytes();
+    inLog.add(new InLog(n, new ArrayList<>(pending.entrySet())));
+    pending.clear();
+    startEntry();
+    getContext().pipeToSelf(log.log().append(logId, n, target, e), (ok, error) -> new Logged(n, error));
+    if (!timers.isTimerActive(CheckpointTick.INSTANCE)) {
+      // Spread over half to one and a half intervals: recordings started together do not fsync together.
+      long ms = log.checkpointInterval().toMillis();
+      timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE,
+          Duration.ofMillis(ms / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(ms + 1)));
+    }
+  }
+
+  /**
+   * fsyncs both files (a commit too big for the log, or Finalize): then everything written so far is durable
+   * without the log, the batches still waiting for it among them.
+   */
+  private void forceFiles() throws IOException {
+    channel.force(false);
+    journal.forceFile();
+    for (InLog l : inLog) {
+      l.batches().forEach(e -> e.getKey().tell(e.getValue()));
+    }
+    inLog.clear();
+    if (entriesLogged > checkpointedThrough) {
+      checkpointedThrough = entriesLogged;
+      log.log().checkpointed(logId, entriesLogged);
+    }
+    bytesSinceCheckpoint = 0;
+    lastCheckpointNanos = System.nanoTime();
+    startEntry();
+  }
+
+  private Behavior<Command> onLogged(Logged l) {
+    if (l.failure() != null) {
+      Throwable t = l.failure() instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+          ? c.getCause() : l.failure();
+      fail(t instanceof Exception ex ? ex : new IOException(t.toString(), t));
+      failAll();
+      return this;
+    }
+    while (!inLog.isEmpty() && inLog.peek().n() <= l.n()) {
+      inLog.poll().batches().forEach(e -> e.getKey().tell(e.getValue()));
+    }
+    maybeCheckpoint(false);
+    return this;
+  }
+
+  private Behavior<Command> onCheckpointTick() {
+    if (checkpointRunning) {
+      timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE, log.checkpointInterval());
+    } else {
+      maybeCheckpoint(true);
+    }
+    return this;
+  }
+
+  /** Starts a background fsync of both files once enough was logged since the last one (or the timer fired). */
+  private void maybeCheckpoint(boolean due) {
+    if (log == null || checkpointRunning || failure != null || entriesLogged <= checkpointedThrough) {
+      return;
+    }
+    Duration since = Duration.ofNanos(System.nanoTime() - lastCheckpointNanos);
+    if (!due && bytesSinceCheckpoint < log.checkpointBytes() && since.compareTo(log.checkpointInterval()) < 0) {
+      return;
+    }
+    long n = entriesLogged; // every write of entries up to n was made before this fsync starts
+    checkpointRunning = true;
+    bytesSinceCheckpoint = 0;
+    lastCheckpointNanos = System.nanoTime();
+    FileChannel data = channel;
+    JournalWriter j = journal;
+    CompletableFuture<IOException> done = CompletableFuture.supplyAsync(() -> {
+      try {
+        data.force(false); // container first: the journal points into it
+        j.forceFile();
+        return null;
+      } catch (IOException e) {
+        return e;
+      }
+    }, getContext().getSystem().dispatchers().lookup(
+        org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("lathe.checkpoint-dispatcher")));
+    getContext().pipeToSelf(done, (error, unexpected) -> new Checkpointed(n,
+        unexpected == null ? error : new IOException("checkpoint: " + unexpected, unexpected)));
+  }
+
+  private Behavior<Command> onCheckpointed(Checkpointed c) {
+    checkpointRunning = false;
+    if (c.failure() != null) {
+      fail(c.failure()); // the log still holds these entries; the next start replays them
+    } else if (c.n() > checkpointedThrough) {
+      checkpointedThrough = c.n();
+      log.log().checkpointed(logId, c.n());
+    }
+    if (commitWaiting != null) {
+      return onCommit(commitWaiting);
+    }
+    if (entriesLogged > checkpointedThrough && !timers.isTimerActive(CheckpointTick.INSTANCE)) {
+      timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE, log.checkpointInterval());
+    }
+    return this;
+  }
+
+  /**
+   * Stopped without Finalize (abort, node shutdown): fsyncs the files so that the log can let go of this
+   * recording. After a failure the entries stay: the next start replays them.
+   */
+  private void releaseOnStop() {
+    if (log == null || committed || failure != null || writer == null) {
+      return;
+    }
+    try {
+      channel.force(false);
+      journal.force();
+      log.log().checkpointed(logId, Long.MAX_VALUE);
+    } catch (IOException | RuntimeException e) {
+      // the entries stay in the log for the next start
+    }
   }
 
   /** Container first, then the journal that points into it: a journaled sample's bytes are always durable. */
@@ -285,18 +502,36 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private Behavior<Command> onCommit(Commit c) {
-    if (writeBehindRunning) {
+    if (writeBehindRunning || checkpointRunning) {
       commitWaiting = c; // the container's channel is in use on another thread until it is done
       return this;
     }
     commitWaiting = null;
-    onSync();
+    if (log != null && failure == null) {
+      try {
+        writer.checkpoint();
+        journal.flush();
+        forceFiles(); // the batches still in the log or pending are durable with the files
+        pending.forEach(ActorRef::tell);
+        pending.clear();
+        capture.capture(null); // the final headers go straight to the file, fsynced below
+      } catch (IOException | RuntimeException e) {
+        fail(e);
+        failAll();
+      }
+    } else {
+      onSync();
+    }
     if (failure != null) {
       c.replyTo().tell(new Committed(target, 0, failure));
       return Behaviors.stopped();
     }
     try {
       long bytes = FinalCommit.run(writer, channel, journal, journalPath, part, target);
+      committed = true;
+      if (log != null) {
+        log.log().checkpointed(logId, Long.MAX_VALUE);
+      }
       c.replyTo().tell(new Committed(target, bytes, null));
     } catch (IOException | RuntimeException e) {
       fail(e);

@@ -55,6 +55,16 @@ public final class JournalReader {
     }
   }
 
+  /** Only the header record, without scanning the rest (the commit log's replay checks ids with it). */
+  public static JournalHeader readHeader(Path path) throws IOException {
+    try (RecordStream in = new RecordStream(path, Files.size(path))) {
+      if (!in.next() || in.type != Journal.HEADER) {
+        throw new IOException(path + " is not a lathe journal or has no header record");
+      }
+      return JournalHeader.parseFrom(in.payload());
+    }
+  }
+
   public JournalHeader header() {
     return header;
   }

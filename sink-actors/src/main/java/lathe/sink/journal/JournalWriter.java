@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import lathe.protocol.JournalHeader;
 import lathe.sink.container.SampleRecord;
+import lathe.sink.wal.CommitLog;
 
 /**
  * Appends journal records. Records collect in a buffer and reach the file on {@link #flush}, which the writer
@@ -66,7 +67,15 @@ public final class JournalWriter implements Closeable {
 
   /** Writes buffered records to the file (OS cache). */
   public void flush() throws IOException {
+    flush(null);
+  }
+
+  /** Like {@link #flush()}, and copies what it writes into the commit log's entry (when not null). */
+  public void flush(CommitLog.Entry entry) throws IOException {
     buffer.flip();
+    if (entry != null) {
+      entry.write(CommitLog.JOURNAL, flushedBytes, buffer);
+    }
     while (buffer.hasRemaining()) {
       flushedBytes += channel.write(buffer);
     }
@@ -79,6 +88,14 @@ public final class JournalWriter implements Closeable {
   /** Flushes and fsyncs. */
   public void force() throws IOException {
     flush();
+    channel.force(false);
+  }
+
+  /**
+   * fsyncs what earlier flushes wrote, touching no buffer: a background checkpoint may call it while the writer
+   * goes on appending and flushing on its own thread.
+   */
+  public void forceFile() throws IOException {
     channel.force(false);
   }
 

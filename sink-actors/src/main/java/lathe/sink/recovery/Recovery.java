@@ -16,6 +16,7 @@ import lathe.sink.container.ContainerWriter;
 import lathe.sink.container.SampleTable;
 import lathe.sink.io.DurableFiles;
 import lathe.sink.journal.JournalReader;
+import lathe.sink.wal.CommitLogReplay;
 
 /**
  * Turns what a crash left ({@code NAME.part} + {@code NAME.journal}) into the finalized {@code NAME}, keeping
@@ -69,6 +70,8 @@ public final class Recovery {
           target + " exists; lathe never overwrites a finalized file (move it away and run recover again)");
     }
     try {
+      // Acknowledged writes that the files may not have on disk yet (a power cut) are in the node's commit log.
+      CommitLogReplay.replayRecording(target, JournalReader.readHeader(journalPath));
       JournalReader journal = JournalReader.open(journalPath);
       JournalHeader header = journal.header();
       ContainerFormat format = formats.get(header.getContainer());

@@ -1,0 +1,423 @@
+package lathe.sink.wal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.CRC32C;
+import lathe.sink.io.DurableFiles;
+
+/**
+ * A node's commit log (write-ahead log) for durability fsync. One fdatasync of one file makes the group commits
+ * of every recording on the node durable at once, where each recording would otherwise fsync its own container
+ * and journal: on a disk that takes 1–2 ms per fsync, a thousand live recordings cost a thousand fsyncs per
+ * round and acknowledgements waited 100–400 ms (see README, "1,000 streams").
+ *
+ * <p>An {@link Entry} is the physical redo of one group commit of one recording: every write it made to
+ * {@code NAME.part} and {@code NAME.journal} since its previous one, as (file, offset, bytes). Replaying a
+ * recording's entries in order over what its files held at their last fsync gives exactly the files of its last
+ * acknowledged commit ({@link CommitLogReplay}). A recording fsyncs its own files now and then in the background
+ * and then reports them {@link #checkpointed}; a segment of the log whose entries are all checkpointed is
+ * deleted. So the log's size follows the checkpoint interval, not the recording's length.
+ *
+ * <p>One thread of its own ({@code lathe-commit-log}) does the log's blocking I/O, never Pekko's default
+ * dispatcher. Segment files ({@code START-SEQ-RANDOM.wal}) carry an exclusive lock while their log is open, so
+ * that a node starting on the same folder replays only what a stopped or crashed process left.
+ *
+ * <p>Segment layout, all big-endian: {@code MAGIC}, then records
+ * <pre>
+ *   u32 length   of type + payload
+ *   u8  type     ENTRY
+ *   u16 n, n bytes   the recording's final path (UTF-8)
+ *   u64 u64      the recording's id (JournalHeader.commit_log_id)
+ *   u32 writes, then per write: u8 file (CONTAINER | JOURNAL), i64 offset, i32 length (-1: truncate to offset),
+ *                length bytes
+ *   u32 crc32c   of type + payload
+ * </pre>
+ * A record that runs past the end of its segment or fails its CRC ends the segment: the torn tail of a crash,
+ * never acknowledged.
+ */
+public final class CommitLog implements AutoCloseable {
+
+  static final byte[] MAGIC = {'L', 'A', 'T', 'H', 'E', 'W', 'L', '1'};
+  static final byte ENTRY = 1;
+  public static final byte CONTAINER = 0;
+  public static final byte JOURNAL = 1;
+  static final String SUFFIX = ".wal";
+  /** Bound on one record, so that a corrupt length cannot make a reader allocate gigabytes. */
+  static final int MAX_RECORD = 64 * 1024 * 1024;
+
+  /** The writes of one group commit of one recording, in the order they were made. Not thread-safe. */
+  public static final class Entry {
+    private final long maxBytes;
+    private final List<Write> writes = new ArrayList<>();
+    private long bytes;
+    private boolean overflowed;
+
+    /** maxBytes: an entry holding more is given up ({@link #overflowed}); its commit fsyncs the files instead. */
+    public Entry(long maxBytes) {
+      this.maxBytes = maxBytes;
+    }
+
+    /** Copies {@code data}'s remaining bytes (the caller may reuse the buffer); its position does not move. */
+    public void write(byte file, long offset, ByteBuffer data) {
+      if (overflowed || !data.hasRemaining()) {
+        return;
+      }
+      if (bytes + data.remaining() > maxBytes) {
+        overflowed = true;
+        writes.clear();
+        return;
+      }
+      byte[] copy = new byte[data.remaining()];
+      data.duplicate().get(copy);
+      writes.add(new Write(file, offset, copy));
+      bytes += copy.length;
+    }
+
+    public void truncate(byte file, long size) {
+      if (!overflowed) {
+        writes.add(new Write(file, size, null));
+      }
+    }
+
+    public boolean overflowed() {
+      return overflowed;
+    }
+
+    public boolean isEmpty() {
+      return writes.isEmpty();
+    }
+
+    public long bytes() {
+      return bytes;
+    }
+
+    List<Write> writes() {
+      return writes;
+    }
+  }
+
+  /** data null: truncate the file to offset. */
+  record Write(byte file, long offset, byte[] data) {}
+
+  private sealed interface Task {}
+
+  private record Append(UUID id, long n, byte[] path, Entry entry, CompletableFuture<Void> done) implements Task {}
+
+  private record Checkpointed(UUID id, long n) implements Task {}
+
+  private enum Stop implements Task { INSTANCE }
+
+  /** One segment file and, per recording with entries in it, the number of its last entry there. */
+  private static final class Segment {
+    final Path path;
+    final Map<UUID, Long> last = new HashMap<>();
+    /** Open, and locked, until the segment is deleted or the log closes: no other process replays it meanwhile. */
+    final FileChannel channel;
+    final FileLock lock;
+
+    Segment(Path path, FileChannel channel, FileLock lock) {
+      this.path = path;
+      this.channel = channel;
+      this.lock = lock;
+    }
+
+    void release() {
+      try {
+        lock.release();
+        channel.close();
+      } catch (IOException ignored) {
+        // the file stays for the next start's replay
+      }
+    }
+  }
+
+  private final Path dir;
+  private final long segmentBytes;
+  private final String incarnation;
+  private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private final List<Segment> segments = new ArrayList<>();
+  /** Per recording, its entries up to this number are in its own files on disk. */
+  private final Map<UUID, Long> released = new HashMap<>();
+  private final CRC32C crc = new CRC32C();
+  private long lastSweep;
+  private boolean rotatedNow;
+  private ByteBuffer buffer = ByteBuffer.allocateDirect(1024 * 1024);
+  private int sequence;
+  /** The current segment's channel (null once the log is closed). */
+  private FileChannel channel;
+  private long channelSize;
+  private volatile IOException failure;
+  private volatile boolean stopped;
+
+  private CommitLog(Path dir, long segmentBytes) {
+    this.dir = dir;
+    this.segmentBytes = segmentBytes;
+    this.incarnation = String.format("%013d", System.currentTimeMillis()) + "-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+    this.thread = new Thread(this::run, "lathe-commit-log");
+    thread.setDaemon(true);
+  }
+
+  /** Opens a new log in {@code dir} (created if needed); segments of other logs there are left alone. */
+  public static CommitLog open(Path dir, long segmentBytes) throws IOException {
+    Files.createDirectories(dir);
+    CommitLog log = new CommitLog(dir.toAbsolutePath().normalize(), Math.max(segmentBytes, 64 * 1024));
+    log.rotate();
+    log.thread.start();
+    return log;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /**
+   * Completes once the entry is on stable storage, or exceptionally if the log cannot write it (the recording
+   * must then fail: its acknowledgement cannot be given). n numbers the recording's entries from 1 upwards.
+   */
+  public CompletableFuture<Void> append(UUID id, long n, Path target, Entry entry) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    if (entry.overflowed()) {
+      done.completeExceptionally(new IllegalArgumentException("an overflowed entry is not logged"));
+      return done;
+    }
+    IOException f = failure;
+    if (f != null || stopped) {
+      done.completeExceptionally(f != null ? f : new IOException("the commit log " + dir + " is closed"));
+      return done;
+    }
+    queue.add(new Append(id, n, target.toString().getBytes(StandardCharsets.UTF_8), entry, done));
+    return done;
+  }
+
+  /** The recording's entries up to n are in its own fsynced files (Long.MAX_VALUE: all, it is finalized). */
+  public void checkpointed(UUID id, long n) {
+    if (!stopped) {
+      queue.add(new Checkpointed(id, n));
+    }
+  }
+
+  /** Segment files of this log still on disk. */
+  public long segmentFiles() throws IOException {
+    try (var files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().startsWith(incarnation)).count();
+    }
+  }
+
+  /** Stops the thread once what is queued is written; segments still needed stay for the next start. */
+  @Override
+  public void close() {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    queue.add(Stop.INSTANCE);
+    try {
+      thread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void run() {
+    List<Task> batch = new ArrayList<>();
+    List<Append> written = new ArrayList<>();
+    boolean stop = false;
+    while (!stop) {
+      try {
+        batch.add(queue.take());
+      } catch (InterruptedException e) {
+        break;
+      }
+      queue.drainTo(batch);
+      boolean sweep = false;
+      for (Task t : batch) {
+        if (t instanceof Append a) {
+          written.add(a);
+        } else if (t instanceof Checkpointed c) {
+          released.merge(c.id(), c.n(), Math::max);
+          sweep = true;
+        } else {
+          stop = true;
+        }
+      }
+      batch.clear();
+      if (!written.isEmpty()) {
+        boolean rotated = writeAll(written);
+        rotatedNow |= rotated;
+        sweep |= rotated;
+        written.clear();
+      }
+      if (sweep) {
+        sweep(rotatedNow);
+        rotatedNow = false;
+      }
+    }
+    closeSegment();
+    sweep(true); // with the log closed, the last segment is swept too
+    segments.forEach(Segment::release); // what is left is the next start's to replay
+  }
+
+  /** Writes and fdatasyncs the entries, then completes them; returns whether a segment was closed. */
+  private boolean writeAll(List<Append> appends) {
+    IOException f = failure;
+    boolean rotated = false;
+    if (f == null) {
+      try {
+        for (Append a : appends) {
+          if (channelSize >= segmentBytes) {
+            flushBuffer();
+            channel.force(false);
+            rotate();
+            rotated = true;
+          }
+          serialize(a);
+          segments.get(segments.size() - 1).last.merge(a.id(), a.n(), Math::max);
+        }
+        flushBuffer();
+        channel.force(false);
+      } catch (IOException | RuntimeException e) {
+        failure = f = e instanceof IOException io ? io : new IOException(e.toString(), e);
+      }
+    }
+    for (Append a : appends) {
+      if (f == null) {
+        a.done().complete(null);
+      } else {
+        a.done().completeExceptionally(f);
+      }
+    }
+    return rotated;
+  }
+
+  private void serialize(Append a) throws IOException {
+    int payload = 2 + a.path().length + 16 + 4;
+    for (Write w : a.entry().writes()) {
+      payload += 1 + 8 + 4 + (w.data() == null ? 0 : w.data().length);
+    }
+    int length = 1 + payload;
+    if (length > MAX_RECORD) {
+      throw new IOException("commit log entry of " + length + " bytes is over the bound of " + MAX_RECORD);
+    }
+    ensure(4 + length + 4);
+    int start = buffer.position();
+    buffer.putInt(length).put(ENTRY).putShort((short) a.path().length).put(a.path())
+        .putLong(a.id().getMostSignificantBits()).putLong(a.id().getLeastSignificantBits())
+        .putInt(a.entry().writes().size());
+    for (Write w : a.entry().writes()) {
+      buffer.put(w.file()).putLong(w.offset()).putInt(w.data() == null ? -1 : w.data().length);
+      if (w.data() != null) {
+        buffer.put(w.data());
+      }
+    }
+    crc.reset();
+    ByteBuffer body = buffer.duplicate();
+    body.limit(buffer.position()).position(start + 4);
+    crc.update(body);
+    buffer.putInt((int) crc.getValue());
+  }
+
+  private void ensure(int bytes) throws IOException {
+    if (buffer.remaining() >= bytes) {
+      return;
+    }
+    flushBuffer();
+    if (buffer.capacity() < bytes) {
+      buffer = ByteBuffer.allocateDirect(bytes);
+    }
+  }
+
+  private void flushBuffer() throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      channelSize += channel.write(buffer, channelSize);
+    }
+    buffer.clear();
+    if (buffer.capacity() > 4 * 1024 * 1024) {
+      buffer = ByteBuffer.allocateDirect(1024 * 1024);
+    }
+  }
+
+  private void rotate() throws IOException {
+    closeSegment();
+    Path p = dir.resolve(incarnation + "-" + String.format("%06d", sequence++) + SUFFIX);
+    FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+    segments.add(new Segment(p, ch, ch.lock()));
+    channel = ch;
+    channel.write(ByteBuffer.wrap(MAGIC), 0);
+    channelSize = MAGIC.length;
+    channel.force(true);
+    DurableFiles.fsyncDirectory(p);
+  }
+
+  /** Makes the current segment durable; it stays open (and locked) until deleted or the log closes. */
+  private void closeSegment() {
+    if (channel == null) {
+      return;
+    }
+    try {
+      if (failure == null) {
+        channel.force(false);
+      }
+    } catch (IOException e) {
+      failure = e;
+    }
+    channel = null;
+  }
+
+  /**
+   * Deletes every closed segment whose entries are all checkpointed. Runs at most every 100 ms (checkpoints of a
+   * thousand recordings arrive hundreds of times a second) and at each rotation; the current segment is never
+   * deleted, so it is not looked at.
+   */
+  private void sweep(boolean now) {
+    long t = System.nanoTime();
+    if (!now && t - lastSweep < 100_000_000L) {
+      return;
+    }
+    lastSweep = t;
+    for (Iterator<Segment> it = segments.iterator(); it.hasNext(); ) {
+      Segment s = it.next();
+      if (channel != null && s == segments.get(segments.size() - 1)) {
+        continue;
+      }
+      s.last.entrySet().removeIf(e -> e.getValue() <= released.getOrDefault(e.getKey(), 0L));
+      if (s.last.isEmpty()) {
+        s.release();
+        deleteQuietly(s.path);
+        it.remove();
+      }
+    }
+    if (now) {
+      // what no segment refers to any more: later entries of those recordings have higher numbers anyway
+      java.util.Set<UUID> referenced = new java.util.HashSet<>();
+      segments.forEach(s -> referenced.addAll(s.last.keySet()));
+      released.keySet().retainAll(referenced);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException ignored) {
+      // replay at the next start skips entries whose recordings are finalized
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package lathe.sink.wal;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+
+/**
+ * A node's commit log and how its recordings use it ({@code lathe.sink.commit-log.*}). One per actor system,
+ * in {@code lathe.data-dir}/wal, closed when the system has terminated (after every recording's writer stopped).
+ */
+public record CommitLogSettings(CommitLog log, long maxEntryBytes, Duration checkpointInterval,
+    long checkpointBytes) {
+
+  /** The folder of a node's commit log. */
+  public static Path dirOf(Path dataDir) {
+    return dataDir.resolve("wal");
+  }
+
+  /** The system's commit log, opened on first use; null when lathe.sink.commit-log.enabled is off. */
+  public static CommitLogSettings of(ActorSystem<?> system) {
+    return Holder.ID.apply(system).settings;
+  }
+
+  private static final class Holder implements Extension {
+    static final ExtensionId<Holder> ID = new ExtensionId<>() {
+      @Override
+      public Holder createExtension(ActorSystem<?> system) {
+        return new Holder(system);
+      }
+    };
+
+    final CommitLogSettings settings;
+
+    Holder(ActorSystem<?> system) {
+      Config c = system.settings().config();
+      Config cl = c.getConfig("lathe.sink.commit-log");
+      if (!cl.getBoolean("enabled")) {
+        settings = null;
+        return;
+      }
+      Path dir = dirOf(Path.of(c.getString("lathe.data-dir")).toAbsolutePath().normalize());
+      CommitLog log;
+      try {
+        log = CommitLog.open(dir, cl.getBytes("segment-bytes"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open the commit log in " + dir + ": " + e.getMessage(), e);
+      }
+      system.getWhenTerminated().thenRun(log::close);
+      settings = new CommitLogSettings(log, cl.getBytes("max-entry-bytes"), cl.getDuration("checkpoint-interval"),
+          cl.getBytes("checkpoint-bytes"));
+    }
+  }
+}
