@@ -1,6 +1,8 @@
 package lathe.sink;
 
+import com.google.protobuf.ByteString;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -15,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadLocalRandom;
 import lathe.protocol.Durability;
 import lathe.protocol.ErrorCode;
 import lathe.protocol.JournalHeader;
@@ -29,9 +33,9 @@ import lathe.sink.journal.JournalWriter;
 import lathe.sink.wal.CapturingChannel;
 import lathe.sink.wal.CommitLog;
 import lathe.sink.wal.CommitLogSettings;
-import com.google.protobuf.ByteString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -91,7 +95,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private enum CheckpointTick implements Command { INSTANCE }
 
   /** The batches of one logged group commit, waiting for the log's fdatasync. */
-  private record InLog(long n, List<Map.Entry<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable>> batches) {}
+  private record InLog(long n,
+      List<Map.Entry<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable>> batches) {}
 
   /** Sent to the parent when the file is open, or could not be opened / written. */
   public sealed interface Report extends LocalMessage {}
@@ -198,7 +203,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       if (log != null) {
         logId = UUID.randomUUID();
         header = header.toBuilder()
-            .setCommitLogId(ByteString.copyFrom(java.nio.ByteBuffer.allocate(16)
+            .setCommitLogId(ByteString.copyFrom(ByteBuffer.allocate(16)
                 .putLong(logId.getMostSignificantBits()).putLong(logId.getLeastSignificantBits()).flip()))
             .setCommitLogDir(log.log().dir().toString())
             .build();
@@ -350,7 +355,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       // Spread over half to one and a half intervals: recordings started together do not fsync together.
       long ms = log.checkpointInterval().toMillis();
       timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE,
-          Duration.ofMillis(ms / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(ms + 1)));
+          Duration.ofMillis(ms / 2 + ThreadLocalRandom.current().nextLong(ms + 1)));
     }
   }
 
@@ -376,7 +381,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   private Behavior<Command> onLogged(Logged l) {
     if (l.failure() != null) {
-      Throwable t = l.failure() instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+      Throwable t = l.failure() instanceof CompletionException c && c.getCause() != null
           ? c.getCause() : l.failure();
       fail(t instanceof Exception ex ? ex : new IOException(t.toString(), t));
       failAll();
@@ -421,8 +426,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       } catch (IOException e) {
         return e;
       }
-    }, getContext().getSystem().dispatchers().lookup(
-        org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("lathe.checkpoint-dispatcher")));
+    }, getContext().getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("lathe.checkpoint-dispatcher")));
     getContext().pipeToSelf(done, (error, unexpected) -> new Checkpointed(n,
         unexpected == null ? error : new IOException("checkpoint: " + unexpected, unexpected)));
   }

@@ -202,7 +202,9 @@ public final class CommitLog implements AutoCloseable {
       done.completeExceptionally(f != null ? f : new IOException("the commit log " + dir + " is closed"));
       return done;
     }
-    queue.add(new Append(id, n, target.toString().getBytes(StandardCharsets.UTF_8), entry, done));
+    // absolute: the replay may run in another process, from another folder
+    byte[] path = target.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
+    queue.add(new Append(id, n, path, entry, done));
     return done;
   }
 
