@@ -215,13 +215,6 @@ public final class CommitLog implements AutoCloseable {
     }
   }
 
-  /** Segment files of this log still on disk. */
-  public long segmentFiles() throws IOException {
-    try (var files = Files.list(dir)) {
-      return files.filter(p -> p.getFileName().toString().startsWith(incarnation)).count();
-    }
-  }
-
   /** Stops the thread once what is queued is written; segments still needed stay for the next start. */
   @Override
   public void close() {
@@ -269,6 +262,13 @@ public final class CommitLog implements AutoCloseable {
       if (sweep) {
         sweep(rotatedNow);
         rotatedNow = false;
+      }
+    }
+    // An append that raced close() (it found the log open, then queued behind Stop) must not wait forever.
+    IOException closed = new IOException("the commit log " + dir + " is closed");
+    for (Task t : queue) {
+      if (t instanceof Append a) {
+        a.done().completeExceptionally(closed);
       }
     }
     closeSegment();
