@@ -156,6 +156,11 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   // ---- with a commit log (durability fsync on a node); all unused when log is null ----
   private final TimerScheduler<Command> timers;
   private final CommitLogSettings log;
+  /**
+   * With the log, the container's small writes are held (up to this many bytes) and reach the file in one
+   * write, since the log has them until the file's next fsync (see {@link CapturingChannel}).
+   */
+  static final int WRITE_BACK_BYTES = 64 * 1024;
   private UUID logId;
   private CapturingChannel capture;
   /** Collects this group commit's writes to both files. */
@@ -207,7 +212,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
                 .putLong(logId.getMostSignificantBits()).putLong(logId.getLeastSignificantBits()).flip()))
             .setCommitLogDir(log.log().dir().toString())
             .build();
-        capture = new CapturingChannel(channel, CommitLog.CONTAINER);
+        capture = new CapturingChannel(channel, CommitLog.CONTAINER, WRITE_BACK_BYTES);
         forWriter = capture;
       }
       writer = format.create(forWriter, header.getStreamsList(), header.getMetadata());
@@ -306,11 +311,14 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       } else {
         writer.checkpoint();
         CommitLog.Entry e = entry;
-        journal.flush(e);
+        journal.log(e);
         if (e.overflowed()) {
           forceFiles();
         } else {
           logEntry(e);
+          if (journal.loggedNotWritten() >= WRITE_BACK_BYTES) {
+            journal.writeOutLogged();
+          }
           return this;
         }
       }
@@ -364,6 +372,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * without the log, the batches still waiting for it among them.
    */
   private void forceFiles() throws IOException {
+    capture.flush();
+    journal.flush();
     channel.force(false);
     journal.forceFile();
     for (InLog l : inLog) {
@@ -413,6 +423,14 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       return;
     }
     long n = entriesLogged; // every write of entries up to n was made before this fsync starts
+    try {
+      capture.flush(); // held writes and logged journal records into the files, so that the fsync covers them
+      journal.writeOutLogged();
+    } catch (IOException | RuntimeException e) {
+      fail(e); // the log still holds these entries; the next start replays them
+      failAll();
+      return;
+    }
     checkpointRunning = true;
     bytesSinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
@@ -457,6 +475,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       return;
     }
     try {
+      capture.flush();
       channel.force(false);
       journal.force();
       log.log().checkpointed(logId, Long.MAX_VALUE);
@@ -518,7 +537,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         forceFiles(); // the batches still in the log or pending are durable with the files
         pending.forEach(ActorRef::tell);
         pending.clear();
-        capture.capture(null); // the final headers go straight to the file, fsynced below
+        capture.captureNone(); // the final headers go straight to the file, fsynced below
       } catch (IOException | RuntimeException e) {
         fail(e);
         failAll();

@@ -23,6 +23,8 @@ public final class JournalWriter implements Closeable {
   private long samples;
   private long markers;
   private long flushedBytes;
+  /** buffer[0, logged) is in the commit log but not in the file. */
+  private int logged;
 
   private JournalWriter(FileChannel channel, Path path, JournalHeader header) {
     this.channel = channel;
@@ -72,17 +74,53 @@ public final class JournalWriter implements Closeable {
 
   /** Like {@link #flush()}, and copies what it writes into the commit log's entry (when not null). */
   public void flush(CommitLog.Entry entry) throws IOException {
-    buffer.flip();
     if (entry != null) {
-      entry.write(CommitLog.JOURNAL, flushedBytes, buffer);
+      log(entry);
     }
+    buffer.flip();
     while (buffer.hasRemaining()) {
       flushedBytes += channel.write(buffer);
     }
     buffer.clear();
+    logged = 0;
     if (buffer.capacity() > 1024 * 1024) {
       buffer = ByteBuffer.allocate(64 * 1024);
     }
+  }
+
+  /**
+   * Copies the records appended since the last call into the commit log's entry, and keeps them here: they reach
+   * the file with a later {@link #writeOutLogged} or {@link #flush}, before the file's next fsync. With the log
+   * holding them, writing them at every group commit would only cost a system call per commit.
+   */
+  public void log(CommitLog.Entry entry) {
+    ByteBuffer fresh = buffer.duplicate();
+    fresh.limit(buffer.position()).position(logged);
+    entry.write(CommitLog.JOURNAL, flushedBytes + logged, fresh);
+    logged = buffer.position();
+  }
+
+  /** Bytes that {@link #log} copied to the log and that are not in the file yet. */
+  public int loggedNotWritten() {
+    return logged;
+  }
+
+  /**
+   * Writes the records already in the log to the file (OS cache); later ones stay here until they are logged
+   * themselves, so that the file never holds a record that neither the log nor an fsync of the file will keep.
+   */
+  public void writeOutLogged() throws IOException {
+    if (logged == 0) {
+      return;
+    }
+    ByteBuffer out = buffer.duplicate();
+    out.limit(logged).position(0);
+    while (out.hasRemaining()) {
+      flushedBytes += channel.write(out);
+    }
+    buffer.limit(buffer.position()).position(logged);
+    buffer.compact();
+    logged = 0;
   }
 
   /** Flushes and fsyncs. */

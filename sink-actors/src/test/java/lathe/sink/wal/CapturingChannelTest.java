@@ -1,0 +1,167 @@
+package lathe.sink.wal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import lathe.protocol.Container;
+import lathe.protocol.JournalHeader;
+import lathe.sink.container.SampleRecord;
+import lathe.sink.journal.JournalReader;
+import lathe.sink.journal.JournalWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The container channel's write-back: whatever it holds, the file after a flush, every read through it and the
+ * commit log's entries all say exactly what was written, in the order it was written.
+ */
+class CapturingChannelTest {
+  @TempDir Path dir;
+
+  /** A new container file (closed with the channel) whose writes are captured and held up to writeBack bytes. */
+  private static CapturingChannel capturing(Path p, int writeBack) throws IOException {
+    return new CapturingChannel(FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        StandardOpenOption.WRITE), CommitLog.CONTAINER, writeBack);
+  }
+
+  /** Applies the writes the log captured, in order, as a replay would. */
+  private static void replay(byte[] into, List<CommitLog.Entry> entries) {
+    for (CommitLog.Entry e : entries) {
+      for (CommitLog.Write w : e.writes()) {
+        System.arraycopy(w.data(), 0, into, (int) w.offset(), w.data().length);
+      }
+    }
+  }
+
+  @Test
+  void heldWritesReachTheFileAndTheLogExactlyAsWritten() throws IOException {
+    Random random = new Random(7);
+    byte[] model = new byte[4 << 20];
+    int length = 0;
+    Path p = dir.resolve("a.part");
+    List<CommitLog.Entry> entries = new ArrayList<>();
+    try (CapturingChannel ch = capturing(p, 4096)) {
+      // a header written before capturing starts, as a writer's open does
+      byte[] head = new byte[64];
+      random.nextBytes(head);
+      ch.write(ByteBuffer.wrap(head), 0);
+      System.arraycopy(head, 0, model, 0, 64);
+      length = 64;
+      byte[] onDisk = Arrays.copyOf(model, length);
+      CommitLog.Entry entry = new CommitLog.Entry(64 << 20);
+      ch.capture(entry);
+      boolean sawHeld = false;
+      for (int i = 0; i < 3000; i++) {
+        int what = random.nextInt(100);
+        byte[] data;
+        long at;
+        if (what < 70) { // a sample at the end; now and then one bigger than the write-back
+          data = new byte[what < 3 ? 5000 + random.nextInt(3000) : 1 + random.nextInt(1500)];
+          at = length;
+        } else if (what < 90) { // a size field in the header
+          data = new byte[4];
+          at = random.nextInt(60);
+        } else { // anywhere in what is written, across held and written ranges
+          data = new byte[1 + random.nextInt(3000)];
+          at = random.nextInt(Math.max(1, length - data.length));
+        }
+        random.nextBytes(data);
+        ByteBuffer src = ByteBuffer.wrap(data);
+        assertEquals(data.length, ch.write(src, at));
+        assertEquals(0, src.remaining(), "a write takes all its bytes");
+        System.arraycopy(data, 0, model, (int) at, data.length);
+        length = Math.max(length, (int) (at + data.length));
+        sawHeld |= ch.held() > 0;
+        assertEquals(length, ch.size(), "size counts held bytes");
+        if (random.nextInt(50) == 0) { // a read sees everything written before it
+          int from = random.nextInt(length);
+          ByteBuffer got = ByteBuffer.allocate(Math.min(2000, length - from));
+          ch.read(got, from);
+          assertArrayEquals(Arrays.copyOfRange(model, from, from + got.capacity()), got.array());
+        }
+        if (random.nextInt(40) == 0) { // a group commit: the next one goes into a new entry
+          entries.add(entry);
+          entry = new CommitLog.Entry(64 << 20);
+          ch.capture(entry);
+        }
+      }
+      entries.add(entry);
+      assertTrue(sawHeld, "small writes were held");
+      assertTrue(ch.held() <= 4096 + 1500, "at most about the write-back is held: " + ch.held());
+      ch.flush();
+      assertEquals(0, ch.held());
+      assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file after a flush");
+      replay(onDisk = Arrays.copyOf(onDisk, length), entries);
+      assertArrayEquals(Arrays.copyOf(model, length), onDisk, "the log's entries over the file at capture start");
+    }
+  }
+
+  @Test
+  void aWriteAcrossSeveralHeldRangesKeepsWhatItDoesNotCover() throws IOException {
+    Path p = dir.resolve("d.part");
+    try (CapturingChannel ch = capturing(p, 1 << 16)) {
+      ch.capture(new CommitLog.Entry(1 << 20));
+      byte[] want = new byte[40];
+      for (int[] w : new int[][] {{30, 10, 5}, {10, 4, 2}, {20, 10, 3}, {0, 4, 1}, {2, 20, 9}, {28, 4, 7}}) {
+        byte[] data = new byte[w[1]];
+        Arrays.fill(data, (byte) w[2]);
+        ch.write(ByteBuffer.wrap(data), w[0]);
+        Arrays.fill(want, w[0], w[0] + w[1], (byte) w[2]);
+      }
+      assertEquals(0, Files.size(p), "all held");
+      assertEquals(40, ch.size());
+      assertEquals(want.length, ch.held());
+      ch.flush();
+      assertArrayEquals(want, Files.readAllBytes(p));
+    }
+  }
+
+  @Test
+  void aWriteWhileCapturingNothingGoesStraightToTheFileAfterWhatIsHeld() throws IOException {
+    Path p = dir.resolve("b.part");
+    try (CapturingChannel ch = capturing(p, 1 << 16)) {
+      ch.capture(new CommitLog.Entry(1 << 20));
+      ch.write(ByteBuffer.wrap(new byte[] {1, 1, 1, 1}), 0);
+      assertEquals(0, Files.size(p), "held, not written");
+      ch.captureNone();
+      assertEquals(4, Files.size(p), "flushed when capturing ends");
+      ch.write(ByteBuffer.wrap(new byte[] {2, 2}), 2); // Finalize's headers: straight to the file
+      assertArrayEquals(new byte[] {1, 1, 2, 2}, Files.readAllBytes(p));
+    }
+  }
+
+  @Test
+  void aJournalWritesOutOnlyWhatIsAlreadyInTheLog() throws IOException {
+    Path p = dir.resolve("c.journal");
+    JournalHeader h = JournalHeader.newBuilder().setPath("c").setContainer(Container.BWF).build();
+    try (JournalWriter j = JournalWriter.create(p, h)) {
+      j.force();
+      long headerBytes = Files.size(p);
+      j.appendSample(new SampleRecord(0, 0, 0, 0, 960, true, false, 3840, 100));
+      CommitLog.Entry first = new CommitLog.Entry(1 << 20);
+      j.log(first);
+      j.appendSample(new SampleRecord(0, 1, 960, 960, 960, true, false, 3840, 3940)); // not logged yet
+      assertEquals(headerBytes, Files.size(p), "logged records wait for a write-out");
+      int oneRecord = j.loggedNotWritten();
+      j.writeOutLogged();
+      assertEquals(headerBytes + oneRecord, Files.size(p), "only the logged record is written");
+      CommitLog.Entry second = new CommitLog.Entry(1 << 20);
+      j.log(second);
+      assertEquals(headerBytes + oneRecord, second.writes().get(0).offset(), "the next entry starts after it");
+      j.force();
+      assertEquals(headerBytes + 2L * oneRecord, Files.size(p));
+      assertEquals(2, JournalReader.open(p).samples().count());
+    }
+  }
+}
