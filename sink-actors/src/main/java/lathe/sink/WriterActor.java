@@ -315,6 +315,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         if (e.overflowed()) {
           forceFiles();
         } else {
+          e.readBack(channel); // big writes went straight to the file: the entry takes their bytes now
           logEntry(e);
           if (journal.loggedNotWritten() >= WRITE_BACK_BYTES) {
             journal.writeOutLogged();

@@ -81,7 +81,8 @@ class PowerCutTest {
       Random random = new Random(42);
       ByteArrayOutputStream sent = new ByteArrayOutputStream();
       for (int i = 0; i < n; i++) {
-        byte[] data = new byte[2 * (100 + random.nextInt(400))];
+        // now and then a sample over the write-back, which goes straight to the file and is read back into the log
+        byte[] data = new byte[i % 50 == 7 ? 100_000 : 2 * (100 + random.nextInt(400))];
         random.nextBytes(data);
         sent.write(data);
         rec.tell(new RecordingActor.WriteSample(sample(0, i, i, data)));

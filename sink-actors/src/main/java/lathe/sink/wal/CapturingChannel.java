@@ -124,9 +124,8 @@ public final class CapturingChannel extends FileChannel {
       }
     }
     flush(); // held writes are older: they must not land over this one later
-    ByteBuffer view = src.duplicate();
     int w = file.write(src, position);
-    record(view, w, position, n < writeBackBytes);
+    record(w, position, n < writeBackBytes);
     return w;
   }
 
@@ -134,9 +133,8 @@ public final class CapturingChannel extends FileChannel {
   public int write(ByteBuffer src) throws IOException {
     flush();
     long at = file.position();
-    ByteBuffer view = src.duplicate();
     int n = file.write(src);
-    record(view, n, at, false);
+    record(n, at, false);
     return n;
   }
 
@@ -151,11 +149,13 @@ public final class CapturingChannel extends FileChannel {
     return total;
   }
 
-  /** recorded: the entry already has these bytes (a held write that overflowed it). */
-  private void record(ByteBuffer view, int n, long position, boolean recorded) {
+  /**
+   * recorded: the entry already has these bytes (a held write that overflowed it). Otherwise the entry notes
+   * that the bytes are in the file, to be read back if it is logged ({@link CommitLog.Entry#readBack}).
+   */
+  private void record(int n, long position, boolean recorded) {
     if (entry != null && n > 0 && !recorded) {
-      view.limit(view.position() + n);
-      entry.write(kind, position, view);
+      entry.writtenToFile(kind, position, n);
     }
   }
 

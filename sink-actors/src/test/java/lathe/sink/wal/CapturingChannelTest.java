@@ -51,7 +51,8 @@ class CapturingChannelTest {
     int length = 0;
     Path p = dir.resolve("a.part");
     List<CommitLog.Entry> entries = new ArrayList<>();
-    try (CapturingChannel ch = capturing(p, 4096)) {
+    try (CapturingChannel ch = capturing(p, 4096);
+         FileChannel file = FileChannel.open(p, StandardOpenOption.READ)) { // the writer's own view of the file
       // a header written before capturing starts, as a writer's open does
       byte[] head = new byte[64];
       random.nextBytes(head);
@@ -91,11 +92,13 @@ class CapturingChannelTest {
           assertArrayEquals(Arrays.copyOfRange(model, from, from + got.capacity()), got.array());
         }
         if (random.nextInt(40) == 0) { // a group commit: the next one goes into a new entry
+          entry.readBack(file);
           entries.add(entry);
           entry = new CommitLog.Entry(64 << 20);
           ch.capture(entry);
         }
       }
+      entry.readBack(file);
       entries.add(entry);
       assertTrue(sawHeld, "small writes were held");
       assertTrue(ch.held() <= 4096 + 1500, "at most about the write-back is held: " + ch.held());
