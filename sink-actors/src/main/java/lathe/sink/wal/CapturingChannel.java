@@ -27,8 +27,8 @@ import java.util.Objects;
 public final class CapturingChannel extends FileChannel {
   /**
    * A held range of the file: buf[0, len) belongs at start. Slots are kept and reused, with their buffers, from
-   * one flush to the next, and never move: a thousand live recordings holding a write per commit then store no
-   * new object into a long-lived one, which cost G1 more in card refinement than the writes saved.
+   * one flush to the next, and never move: holding a write per commit allocates nothing and stores no new
+   * object into a long-lived one (each such store is a card for G1 to refine).
    */
   private static final class Extent {
     boolean active;
