@@ -67,16 +67,8 @@ public final class JournalWriter implements Closeable {
     end();
   }
 
-  /** Writes buffered records to the file (OS cache). */
+  /** Writes buffered records to the file (OS cache), whether or not they are in the commit log yet. */
   public void flush() throws IOException {
-    flush(null);
-  }
-
-  /** Like {@link #flush()}, and copies what it writes into the commit log's entry (when not null). */
-  public void flush(CommitLog.Entry entry) throws IOException {
-    if (entry != null) {
-      log(entry);
-    }
     buffer.flip();
     while (buffer.hasRemaining()) {
       flushedBytes += channel.write(buffer);

@@ -50,11 +50,6 @@ public final class CapturingChannel extends FileChannel {
   private int active;
   private long heldBytes;
 
-  /** Without write-back: every write goes to the file at once. */
-  public CapturingChannel(FileChannel file, byte kind) {
-    this(file, kind, 0);
-  }
-
   /** writeBackBytes: hold up to this many bytes of writes smaller than that while capturing (0: none). */
   public CapturingChannel(FileChannel file, byte kind, int writeBackBytes) {
     this.file = file;
@@ -125,7 +120,7 @@ public final class CapturingChannel extends FileChannel {
     }
     flush(); // held writes are older: they must not land over this one later
     int w = file.write(src, position);
-    record(w, position, n < writeBackBytes);
+    record(w, position);
     return w;
   }
 
@@ -134,7 +129,7 @@ public final class CapturingChannel extends FileChannel {
     flush();
     long at = file.position();
     int n = file.write(src);
-    record(n, at, false);
+    record(n, at);
     return n;
   }
 
@@ -150,11 +145,12 @@ public final class CapturingChannel extends FileChannel {
   }
 
   /**
-   * recorded: the entry already has these bytes (a held write that overflowed it). Otherwise the entry notes
-   * that the bytes are in the file, to be read back if it is logged ({@link CommitLog.Entry#readBack}).
+   * The entry notes that n bytes at position are in the file, to be read back if it is logged
+   * ({@link CommitLog.Entry#readBack}); an overflowed entry (a small write that overflowed it lands here) keeps
+   * nothing.
    */
-  private void record(int n, long position, boolean recorded) {
-    if (entry != null && n > 0 && !recorded) {
+  private void record(int n, long position) {
+    if (entry != null) {
       entry.writtenToFile(kind, position, n);
     }
   }

@@ -66,6 +66,8 @@ public final class CommitLog implements AutoCloseable {
     private final List<Write> writes = new ArrayList<>();
     private long bytes;
     private boolean overflowed;
+    /** Some {@link #writtenToFile} range is not read back yet. */
+    private boolean unread;
 
     /** maxBytes: an entry holding more is given up ({@link #overflowed}); its commit fsyncs the files instead. */
     public Entry(long maxBytes) {
@@ -92,6 +94,7 @@ public final class CommitLog implements AutoCloseable {
       if (fits(length)) {
         writes.add(new Write(file, offset, null, length));
         bytes += length;
+        unread = true;
       }
     }
 
@@ -102,6 +105,9 @@ public final class CommitLog implements AutoCloseable {
      * Bytes past the end of the file (cut by a later truncate of the same commit, which follows too) read as 0.
      */
     public void readBack(FileChannel container) throws IOException {
+      if (!unread) {
+        return;
+      }
       for (int i = 0; i < writes.size(); i++) {
         Write w = writes.get(i);
         if (w.data() == null && w.inFile() > 0) {
@@ -112,6 +118,7 @@ public final class CommitLog implements AutoCloseable {
           writes.set(i, new Write(w.file(), w.offset(), b.array(), 0));
         }
       }
+      unread = false;
     }
 
     private boolean fits(int length) {
@@ -231,7 +238,7 @@ public final class CommitLog implements AutoCloseable {
    */
   public CompletableFuture<Void> append(UUID id, long n, Path target, Entry entry) {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    if (entry.overflowed() || entry.writes().stream().anyMatch(w -> w.data() == null && w.inFile() > 0)) {
+    if (entry.overflowed() || entry.unread) {
       done.completeExceptionally(new IllegalArgumentException(
           entry.overflowed() ? "an overflowed entry is not logged" : "an entry's file writes were not read back"));
       return done;
