@@ -69,6 +69,14 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
    */
   static final int MAX_BATCHES_IN_FLIGHT = 2;
 
+  /**
+   * More batches go while a full batch ({@code batch-bytes}) waits, up to this many at the writer. Big samples
+   * then reach the writer while the disk takes the previous ones (a commit of big samples is fsynced in the
+   * background), instead of waiting here for its acknowledgement. Live streams of small samples never fill a
+   * batch, so they keep to {@link #MAX_BATCHES_IN_FLIGHT}. Bytes at the writer stay bounded: this many batches.
+   */
+  static final int MAX_FULL_BATCHES_IN_FLIGHT = 8;
+
   /** What a stream answers to a gathered request. */
   public interface Answer extends LocalMessage {
     int stream();
@@ -332,9 +340,14 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
     return this;
   }
 
-  /** Hands the next batches to the writer, up to {@link #MAX_BATCHES_IN_FLIGHT} unanswered. */
+  /**
+   * Hands the next batches to the writer, up to {@link #MAX_BATCHES_IN_FLIGHT} unanswered, or up to
+   * {@link #MAX_FULL_BATCHES_IN_FLIGHT} while a full batch is waiting.
+   */
   private void pump() {
-    while (inFlight < MAX_BATCHES_IN_FLIGHT && !staged.isEmpty() && failure == null) {
+    while ((inFlight < MAX_BATCHES_IN_FLIGHT
+        || inFlight < MAX_FULL_BATCHES_IN_FLIGHT && stagedBytes >= settings.batchBytes())
+        && !staged.isEmpty() && failure == null) {
       pumpOne();
     }
   }

@@ -57,8 +57,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * one entry, and the batches are reported durable when the log has fdatasynced it, together with every other
  * recording's entries of that round. The files are fsynced in the background every
  * {@code checkpoint-interval} or {@code checkpoint-bytes}, after which the log may drop the entries. A commit
- * that wrote more than {@code max-entry-bytes} (big samples) fsyncs the files as without a log. Finalize fsyncs
- * the files and lets the log forget the recording.
+ * that wrote more than {@code max-entry-bytes} (big samples) is made durable by such a checkpoint, asked at
+ * once: the writer goes on writing the next batches while the disk takes this one, and the {@link Syncer}
+ * starts each fsync as soon as the one before ends. Until it is done, later commits go the same way rather than
+ * through the log, so that acknowledgements keep the order of the writes. Finalize fsyncs the files and lets the
+ * log forget the recording.
  */
 public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
@@ -89,8 +92,15 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   /** The commit log has entry n on stable storage (failure null) or could not write it. */
   private record Logged(long n, Throwable failure) implements Command {}
 
-  /** The background fsync of both files, started when entries up to n had been written, is done. */
-  private record Checkpointed(long n, IOException failure) implements Command {}
+  /** The syncer has fsynced both files for every checkpoint up to this generation (failure null), or failed. */
+  private record Checkpointed(long generation, IOException failure) implements Command {}
+
+  /**
+   * A background fsync of both files, asked when entries up to n had been written. batches: those of a commit
+   * made durable by it rather than by the log (too big for the log, or behind such a commit).
+   */
+  private record Checkpoint(long generation, long n,
+      List<Map.Entry<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable>> batches) {}
 
   private enum CheckpointTick implements Command { INSTANCE }
 
@@ -169,7 +179,10 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   /** Entries up to this one are in the files on disk. */
   private long checkpointedThrough;
   private final ArrayDeque<InLog> inLog = new ArrayDeque<>();
-  private boolean checkpointRunning;
+  /** Checkpoints asked of the syncer and not done yet, oldest first. */
+  private final ArrayDeque<Checkpoint> checkpoints = new ArrayDeque<>();
+  private long checkpointsAsked;
+  private Syncer syncer;
   private long bytesSinceCheckpoint;
   private long lastCheckpointNanos = System.nanoTime();
   private boolean committed;
@@ -289,6 +302,11 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
     pending.put(a.replyTo(),
         new StreamSinkActor.BatchDurable(a.stream(), lastSeq, samples, bytes, markers, done.batches() + 1));
+    if (log != null && entry.overflowed() && commitWaiting == null) {
+      // A big commit: the syncer takes it now, not after the batches already queued behind this one (the Sync
+      // comes after them).
+      commit();
+    }
     if (!syncQueued) {
       syncQueued = true;
       getContext().getSelf().tell(Sync.INSTANCE);
@@ -298,6 +316,11 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   private Behavior<Command> onSync() {
     syncQueued = false;
+    return commit();
+  }
+
+  /** A group commit of the pending batches. */
+  private Behavior<Command> commit() {
     if (failure != null) {
       failAll(); // e.g. the write-behind failed after these were written
       return this;
@@ -312,8 +335,13 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         writer.checkpoint();
         CommitLog.Entry e = entry;
         journal.log(e);
-        if (e.overflowed()) {
-          forceFiles();
+        if (e.overflowed() || bigCommitWaiting()) {
+          // Too big for the log, or behind such a commit (acknowledgements keep the order of the writes): the
+          // files' fsync makes it durable, in the background, while the next batches are written.
+          startCheckpoint(new ArrayList<>(pending.entrySet()));
+          pending.clear();
+          startEntry(); // this entry is dropped: its writes are in the files, fsynced by then
+          return this;
         } else {
           e.readBack(channel); // big writes went straight to the file: the entry takes their bytes now
           logEntry(e);
@@ -333,12 +361,26 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     return this;
   }
 
+  /** Some batches wait for a checkpoint: a later commit may not be acknowledged by the log before them. */
+  private boolean bigCommitWaiting() {
+    for (Checkpoint k : checkpoints) {
+      if (!k.batches().isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Every pending batch will never be durable: each stream hears it for as many batches as it has here. */
   private void failAll() {
     for (InLog l : inLog) {
       l.batches().forEach(e -> e.getKey().tell(new StreamSinkActor.BatchFailed(failure, e.getValue().batches())));
     }
     inLog.clear();
+    for (Checkpoint k : checkpoints) {
+      k.batches().forEach(e -> e.getKey().tell(new StreamSinkActor.BatchFailed(failure, e.getValue().batches())));
+    }
+    checkpoints.clear();
     pending.forEach((stream, b) -> stream.tell(new StreamSinkActor.BatchFailed(failure, b.batches())));
     pending.clear();
   }
@@ -406,7 +448,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private Behavior<Command> onCheckpointTick() {
-    if (checkpointRunning) {
+    if (!checkpoints.isEmpty()) {
       timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE, log.checkpointInterval());
     } else {
       maybeCheckpoint(true);
@@ -416,55 +458,135 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   /** Starts a background fsync of both files once enough was logged since the last one (or the timer fired). */
   private void maybeCheckpoint(boolean due) {
-    if (log == null || checkpointRunning || failure != null || entriesLogged <= checkpointedThrough) {
+    if (log == null || !checkpoints.isEmpty() || failure != null || entriesLogged <= checkpointedThrough) {
       return;
     }
     Duration since = Duration.ofNanos(System.nanoTime() - lastCheckpointNanos);
     if (!due && bytesSinceCheckpoint < log.checkpointBytes() && since.compareTo(log.checkpointInterval()) < 0) {
       return;
     }
-    long n = entriesLogged; // every write of entries up to n was made before this fsync starts
     try {
-      capture.flush(); // held writes and logged journal records into the files, so that the fsync covers them
-      journal.writeOutLogged();
+      startCheckpoint(List.of());
     } catch (IOException | RuntimeException e) {
       fail(e); // the log still holds these entries; the next start replays them
       failAll();
-      return;
     }
-    checkpointRunning = true;
+  }
+
+  /**
+   * Writes out what is held and asks the syncer for an fsync of both files; the writer goes on meanwhile.
+   * batches: those that this fsync makes durable.
+   */
+  private void startCheckpoint(
+      List<Map.Entry<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable>> batches) throws IOException {
+    long n = entriesLogged; // every write of entries up to n was made before this fsync starts
+    capture.flush(); // held writes and logged journal records into the files, so that the fsync covers them
+    journal.writeOutLogged();
+    long generation = ++checkpointsAsked;
+    checkpoints.add(new Checkpoint(generation, n, batches));
     bytesSinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
-    FileChannel data = channel;
-    JournalWriter j = journal;
-    CompletableFuture<IOException> done = CompletableFuture.supplyAsync(() -> {
-      try {
-        data.force(false); // container first: the journal points into it
-        j.forceFile();
-        return null;
-      } catch (IOException e) {
-        return e;
-      }
-    }, getContext().getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("lathe.checkpoint-dispatcher")));
-    getContext().pipeToSelf(done, (error, unexpected) -> new Checkpointed(n,
-        unexpected == null ? error : new IOException("checkpoint: " + unexpected, unexpected)));
+    if (syncer == null) {
+      syncer = new Syncer(channel, journal, getContext().getSystem().dispatchers().lookup(
+          DispatcherSelector.fromConfig("lathe.checkpoint-dispatcher")), getContext().getSelf());
+    }
+    syncer.ask(generation);
   }
 
   private Behavior<Command> onCheckpointed(Checkpointed c) {
-    checkpointRunning = false;
     if (c.failure() != null) {
-      fail(c.failure()); // the log still holds these entries; the next start replays them
-    } else if (c.n() > checkpointedThrough) {
-      checkpointedThrough = c.n();
-      log.log().checkpointed(logId, c.n());
+      fail(c.failure()); // the log still holds its entries; the next start replays them
+      failAll();
+    } else {
+      while (!checkpoints.isEmpty() && checkpoints.peek().generation() <= c.generation()) {
+        Checkpoint k = checkpoints.poll();
+        if (k.n() > checkpointedThrough) {
+          checkpointedThrough = k.n();
+          log.log().checkpointed(logId, k.n());
+        }
+        // Entries up to n were written before the fsync began: durable now, whatever the log answers. Then the
+        // batches of this checkpoint, in the order they were written.
+        while (!inLog.isEmpty() && inLog.peek().n() <= k.n()) {
+          inLog.poll().batches().forEach(e -> e.getKey().tell(e.getValue()));
+        }
+        k.batches().forEach(e -> e.getKey().tell(e.getValue()));
+      }
     }
-    if (commitWaiting != null) {
+    if (commitWaiting != null && checkpoints.isEmpty()) {
       return onCommit(commitWaiting);
     }
     if (entriesLogged > checkpointedThrough && !timers.isTimerActive(CheckpointTick.INSTANCE)) {
       timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE, log.checkpointInterval());
     }
     return this;
+  }
+
+  /**
+   * fsyncs a recording's two files on the checkpoint dispatcher, one fsync after the other for as long as the
+   * writer asks for more: an fsync that ends starts on the writes made meanwhile at once, without a round through
+   * the writer's mailbox, so that the disk is never idle while a recording of big samples has writes waiting.
+   * Each fsync covers every checkpoint asked before it began; its end goes to the writer as {@link Checkpointed}.
+   */
+  private static final class Syncer implements Runnable {
+    private final FileChannel data;
+    private final JournalWriter journal;
+    private final java.util.concurrent.Executor executor;
+    private final ActorRef<Command> writer;
+    private long asked;
+    private long done;
+    private boolean running;
+    private boolean failed;
+
+    Syncer(FileChannel data, JournalWriter journal, java.util.concurrent.Executor executor,
+        ActorRef<Command> writer) {
+      this.data = data;
+      this.journal = journal;
+      this.executor = executor;
+      this.writer = writer;
+    }
+
+    /** Every write made before this call is covered by the fsync that reports generation or a later one. */
+    synchronized void ask(long generation) {
+      asked = generation;
+      if (!running && !failed) {
+        running = true;
+        executor.execute(this);
+      }
+    }
+
+    @Override
+    public void run() {
+      while (true) {
+        long target;
+        synchronized (this) {
+          if (done >= asked) {
+            running = false;
+            return;
+          }
+          target = asked;
+        }
+        IOException error = null;
+        try {
+          data.force(false); // container first: the journal points into it
+          journal.forceFile();
+        } catch (IOException e) {
+          error = e;
+        } catch (RuntimeException e) {
+          error = new IOException("checkpoint: " + e, e);
+        }
+        synchronized (this) {
+          done = target;
+          if (error != null) {
+            failed = true;
+            running = false;
+          }
+        }
+        writer.tell(new Checkpointed(target, error));
+        if (error != null) {
+          return;
+        }
+      }
+    }
   }
 
   /**
@@ -526,7 +648,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private Behavior<Command> onCommit(Commit c) {
-    if (writeBehindRunning || checkpointRunning) {
+    if (writeBehindRunning || !checkpoints.isEmpty()) {
       commitWaiting = c; // the container's channel is in use on another thread until it is done
       return this;
     }

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +16,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import lathe.protocol.Container;
 import lathe.protocol.Durability;
@@ -116,7 +114,7 @@ class PowerCutTest {
       Recovery.Result res = Recovery.recover(part, Formats.standard());
       assertTrue(res.ok(), res::error);
       assertEquals(n, res.samples(), "every acknowledged sample is recovered");
-      assertArrayEquals(sent.toByteArray(), packets(out), "ffmpeg reads back exactly the bytes sent");
+      assertArrayEquals(sent.toByteArray(), SinkTestSupport.ffmpegPackets(out, 0), "ffmpeg reads back exactly the bytes sent");
     } finally {
       log.close();
     }
@@ -126,21 +124,5 @@ class PowerCutTest {
     try (Stream<Path> s = Files.list(d)) {
       return s.filter(p -> p.toString().endsWith(".wal")).sorted().toList();
     }
-  }
-
-  /** The first stream's packets as ffmpeg demuxes them (stream copy into raw data). */
-  private static byte[] packets(Path file) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("ffmpeg", "-v", "error", "-i", file.toString(), "-map", "0:0", "-c", "copy",
-        "-f", "data", "-").redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    p.getOutputStream().close();
-    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
-      try (InputStream in = p.getInputStream()) {
-        return in.readAllBytes();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
-    assertEquals(0, p.waitFor(), "ffmpeg reads " + file);
-    return out.join();
   }
 }

@@ -73,6 +73,23 @@ final class SinkTestSupport {
     return e;
   }
 
+  /** One stream's packets as ffmpeg demuxes them (stream copy into raw data), as a user would check them. */
+  static byte[] ffmpegPackets(java.nio.file.Path file, int stream)
+      throws java.io.IOException, InterruptedException {
+    Process p = new ProcessBuilder("ffmpeg", "-v", "error", "-i", file.toString(), "-map", "0:" + stream,
+        "-c", "copy", "-f", "data", "-").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    p.getOutputStream().close();
+    java.util.concurrent.CompletableFuture<byte[]> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try (java.io.InputStream in = p.getInputStream()) {
+        return in.readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    assertEquals(0, p.waitFor(), "ffmpeg reads " + file);
+    return out.join();
+  }
+
   /** Waits for the cumulative Ack of {@code seq} on {@code stream}, ignoring earlier acks. */
   static void awaitAck(TestProbe<SinkEvent> owner, int stream, long seq) {
     owner.fishForMessage(Duration.ofSeconds(10), ev -> ev.hasAck() && ev.getAck().getStream() == stream
