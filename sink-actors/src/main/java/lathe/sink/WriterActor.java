@@ -482,15 +482,16 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     long n = entriesLogged; // every write of entries up to n was made before this fsync starts
     capture.flush(); // held writes and logged journal records into the files, so that the fsync covers them
     journal.writeOutLogged();
-    long generation = ++checkpointsAsked;
-    checkpoints.add(new Checkpoint(generation, n, batches));
-    bytesSinceCheckpoint = 0;
-    lastCheckpointNanos = System.nanoTime();
     if (syncer == null) {
       syncer = new Syncer(channel, journal, getContext().getSystem().dispatchers().lookup(
           DispatcherSelector.fromConfig("lathe.checkpoint-dispatcher")), getContext().getSelf());
     }
-    syncer.ask(generation);
+    long generation = checkpointsAsked + 1;
+    syncer.ask(generation); // its answer comes through the mailbox: after this message, so after the add below
+    checkpointsAsked = generation;
+    checkpoints.add(new Checkpoint(generation, n, batches));
+    bytesSinceCheckpoint = 0;
+    lastCheckpointNanos = System.nanoTime();
   }
 
   private Behavior<Command> onCheckpointed(Checkpointed c) {
@@ -523,9 +524,11 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   /**
    * fsyncs a recording's two files on the checkpoint dispatcher, one fsync after the other for as long as the
-   * writer asks for more: an fsync that ends starts on the writes made meanwhile at once, without a round through
-   * the writer's mailbox, so that the disk is never idle while a recording of big samples has writes waiting.
-   * Each fsync covers every checkpoint asked before it began; its end goes to the writer as {@link Checkpointed}.
+   * writer asks for more: when an fsync ends and more was asked meanwhile, the next one is queued at once, without
+   * a round through the writer's mailbox, so that the disk is not left idle while a recording of big samples has
+   * writes waiting. One fsync per run, queued behind the other recordings' checkpoints: a recording that never
+   * stops asking does not keep a thread of the pool to itself. Each fsync covers every checkpoint asked before
+   * it began; its end goes to the writer as {@link Checkpointed}.
    */
   private static final class Syncer implements Runnable {
     private final FileChannel data;
@@ -549,43 +552,46 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     synchronized void ask(long generation) {
       asked = generation;
       if (!running && !failed) {
+        executor.execute(this); // may throw (shutting down): then nothing runs, and the writer fails
         running = true;
-        executor.execute(this);
       }
     }
 
     @Override
     public void run() {
-      while (true) {
-        long target;
-        synchronized (this) {
-          if (done >= asked) {
-            running = false;
-            return;
-          }
-          target = asked;
-        }
-        IOException error = null;
-        try {
-          data.force(false); // container first: the journal points into it
-          journal.forceFile();
-        } catch (IOException e) {
-          error = e;
-        } catch (RuntimeException e) {
-          error = new IOException("checkpoint: " + e, e);
-        }
-        synchronized (this) {
-          done = target;
-          if (error != null) {
-            failed = true;
-            running = false;
-          }
-        }
-        writer.tell(new Checkpointed(target, error));
-        if (error != null) {
+      long target;
+      synchronized (this) {
+        target = asked;
+      }
+      IOException error = null;
+      try {
+        data.force(false); // container first: the journal points into it
+        journal.forceFile();
+      } catch (IOException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new IOException("checkpoint: " + e, e);
+      }
+      writer.tell(new Checkpointed(target, error));
+      long next;
+      synchronized (this) {
+        done = target;
+        failed = error != null;
+        running = !failed && done < asked;
+        if (!running) {
           return;
         }
+        next = asked;
+        try {
+          executor.execute(this);
+          return;
+        } catch (RuntimeException e) { // the dispatcher is shutting down
+          running = false;
+          failed = true;
+          error = new IOException("checkpoint: " + e, e);
+        }
       }
+      writer.tell(new Checkpointed(next, error));
     }
   }
 
