@@ -303,9 +303,9 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     pending.put(a.replyTo(),
         new StreamSinkActor.BatchDurable(a.stream(), lastSeq, samples, bytes, markers, done.batches() + 1));
     if (log != null && entry.overflowed() && commitWaiting == null) {
-      // A big commit: the syncer takes it now, not after the batches already queued behind this one (the Sync
-      // comes after them).
-      commit();
+      // A big commit: the syncer takes it now, not after the batches already queued behind this one (a Sync
+      // would come after them). It leaves nothing pending, so no Sync is needed.
+      return commit();
     }
     if (!syncQueued) {
       syncQueued = true;
@@ -419,17 +419,24 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     journal.flush();
     channel.force(false);
     journal.forceFile();
-    for (InLog l : inLog) {
-      l.batches().forEach(e -> e.getKey().tell(e.getValue()));
-    }
-    inLog.clear();
-    if (entriesLogged > checkpointedThrough) {
-      checkpointedThrough = entriesLogged;
-      log.log().checkpointed(logId, entriesLogged);
-    }
+    filesDurableThrough(entriesLogged);
     bytesSinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
     startEntry();
+  }
+
+  /**
+   * An fsync of both files, begun once the writes of entries up to n were made, has ended: those entries are
+   * durable whatever the log answers, and the log may let them go.
+   */
+  private void filesDurableThrough(long n) {
+    while (!inLog.isEmpty() && inLog.peek().n() <= n) {
+      inLog.poll().batches().forEach(e -> e.getKey().tell(e.getValue()));
+    }
+    if (n > checkpointedThrough) {
+      checkpointedThrough = n;
+      log.log().checkpointed(logId, n);
+    }
   }
 
   private Behavior<Command> onLogged(Logged l) {
@@ -501,16 +508,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     } else {
       while (!checkpoints.isEmpty() && checkpoints.peek().generation() <= c.generation()) {
         Checkpoint k = checkpoints.poll();
-        if (k.n() > checkpointedThrough) {
-          checkpointedThrough = k.n();
-          log.log().checkpointed(logId, k.n());
-        }
-        // Entries up to n were written before the fsync began: durable now, whatever the log answers. Then the
-        // batches of this checkpoint, in the order they were written.
-        while (!inLog.isEmpty() && inLog.peek().n() <= k.n()) {
-          inLog.poll().batches().forEach(e -> e.getKey().tell(e.getValue()));
-        }
-        k.batches().forEach(e -> e.getKey().tell(e.getValue()));
+        filesDurableThrough(k.n());
+        k.batches().forEach(e -> e.getKey().tell(e.getValue())); // after the entries: in the order of the writes
       }
     }
     if (commitWaiting != null && checkpoints.isEmpty()) {
@@ -536,7 +535,6 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     private final java.util.concurrent.Executor executor;
     private final ActorRef<Command> writer;
     private long asked;
-    private long done;
     private boolean running;
     private boolean failed;
 
@@ -575,9 +573,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       writer.tell(new Checkpointed(target, error));
       long next;
       synchronized (this) {
-        done = target;
         failed = error != null;
-        running = !failed && done < asked;
+        running = !failed && target < asked;
         if (!running) {
           return;
         }

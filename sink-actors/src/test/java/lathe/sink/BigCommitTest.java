@@ -13,12 +13,10 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.stream.Stream;
 import lathe.protocol.Container;
-import lathe.protocol.Durability;
 import lathe.protocol.Metadata;
 import lathe.protocol.RecordingReply;
 import lathe.protocol.SinkEvent;
 import lathe.sink.wal.CommitLog;
-import lathe.sink.wal.CommitLogSettings;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -48,9 +46,7 @@ class BigCommitTest {
     try {
       // Entries over 256 KiB are given up: those commits are made durable by an fsync of the files instead.
       // No timed checkpoints, so that only big commits start one.
-      SinkSettings settings = SinkSettings.fromConfig(kit.system().settings().config(), Formats.standard())
-          .withDurability(Durability.FSYNC)
-          .withCommitLog(new CommitLogSettings(log, 256 << 10, Duration.ofDays(1), Long.MAX_VALUE));
+      SinkSettings settings = SinkTestSupport.fsyncThroughLog(kit.system(), log, 256 << 10);
       Path out = dir.resolve("mixed.mp4");
       TestProbe<RecordingReply> r = kit.createTestProbe();
       TestProbe<SinkEvent> owner = kit.createTestProbe();

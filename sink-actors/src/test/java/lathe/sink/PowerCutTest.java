@@ -18,13 +18,11 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import lathe.protocol.Container;
-import lathe.protocol.Durability;
 import lathe.protocol.Metadata;
 import lathe.protocol.RecordingReply;
 import lathe.protocol.SinkEvent;
 import lathe.sink.recovery.Recovery;
 import lathe.sink.wal.CommitLog;
-import lathe.sink.wal.CommitLogSettings;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -56,9 +54,7 @@ class PowerCutTest {
     CommitLog log = CommitLog.open(wal, 64 << 20);
     try {
       // No checkpoints: nothing but the log makes the samples durable.
-      SinkSettings settings = SinkSettings.fromConfig(kit.system().settings().config(), Formats.standard())
-          .withDurability(Durability.FSYNC)
-          .withCommitLog(new CommitLogSettings(log, 1 << 20, Duration.ofDays(1), Long.MAX_VALUE));
+      SinkSettings settings = SinkTestSupport.fsyncThroughLog(kit.system(), log, 1 << 20);
       Path out = dir.resolve(container == Container.BWF ? "cut.wav" : "cut.mp4");
       Path part = WriterActor.partOf(out);
       Path journal = WriterActor.journalOf(out);

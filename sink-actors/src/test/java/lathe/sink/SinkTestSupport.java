@@ -73,6 +73,17 @@ final class SinkTestSupport {
     return e;
   }
 
+  /**
+   * Durability fsync through {@code log}, with entries of at most maxEntryBytes and no timed checkpoints: only
+   * the log, or a commit too big for it, makes samples durable.
+   */
+  static SinkSettings fsyncThroughLog(org.apache.pekko.actor.typed.ActorSystem<?> system,
+      lathe.sink.wal.CommitLog log, long maxEntryBytes) {
+    return SinkSettings.fromConfig(system.settings().config(), Formats.standard())
+        .withDurability(lathe.protocol.Durability.FSYNC)
+        .withCommitLog(new lathe.sink.wal.CommitLogSettings(log, maxEntryBytes, Duration.ofDays(1), Long.MAX_VALUE));
+  }
+
   /** One stream's packets as ffmpeg demuxes them (stream copy into raw data), as a user would check them. */
   static byte[] ffmpegPackets(java.nio.file.Path file, int stream)
       throws java.io.IOException, InterruptedException {
