@@ -7,6 +7,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -67,7 +68,29 @@ public final class CommitLogReplay {
         DurableFiles.fsyncDirectory(done.get(0));
       }
     }
+    deleteAbandonedNewSegments(dir);
     return new Result(done.size(), r.applied, r.targets.size(), r.problems);
+  }
+
+  /**
+   * A segment is created as NAME.wal.new and renamed once locked and written ({@link CommitLog}); one that is
+   * still there ten minutes later was left by a crash, never held a record, and is deleted.
+   */
+  private static void deleteAbandonedNewSegments(Path dir) throws IOException {
+    long before = System.currentTimeMillis() - 600_000;
+    List<Path> stale;
+    try (Stream<Path> files = Files.list(dir)) {
+      stale = files.filter(p -> p.getFileName().toString().endsWith(CommitLog.SUFFIX + ".new")).toList();
+    }
+    for (Path p : stale) {
+      try {
+        if (Files.getLastModifiedTime(p).toMillis() < before) {
+          Files.deleteIfExists(p);
+        }
+      } catch (NoSuchFileException e) {
+        // renamed meanwhile
+      }
+    }
   }
 
   /**

@@ -46,7 +46,7 @@ public record CommitLogSettings(CommitLog log, long maxEntryBytes, Duration chec
       Path dir = dirOf(Path.of(c.getString("lathe.data-dir")).toAbsolutePath().normalize());
       CommitLog log;
       try {
-        log = CommitLog.open(dir, cl.getBytes("segment-bytes"));
+        log = CommitLog.open(dir, cl.getBytes("segment-bytes"), cl.getBoolean("direct-io"));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot open the commit log in " + dir + ": " + e.getMessage(), e);
       }

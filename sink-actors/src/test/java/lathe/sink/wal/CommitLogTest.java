@@ -9,10 +9,13 @@ import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -23,9 +26,14 @@ import lathe.sink.io.DurableFiles;
 import lathe.sink.journal.JournalReader;
 import lathe.sink.journal.JournalWriter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The commit log on real files: what it acknowledged comes back by replay, in order, and only where it belongs. */
+/**
+ * The commit log on real files: what it acknowledged comes back by replay, in order, and only where it belongs;
+ * written with O_DIRECT (each round rewrites its last, partial block, zero-filled) and through the page cache.
+ */
 class CommitLogTest {
   @TempDir Path dir;
 
@@ -61,13 +69,14 @@ class CommitLogTest {
     }
   }
 
-  @Test
-  void acknowledgedEntriesComeBackInOrderOverFilesThatLostThem() throws Exception {
+  @ParameterizedTest(name = "O_DIRECT {0}")
+  @ValueSource(booleans = {true, false})
+  void acknowledgedEntriesComeBackInOrderOverFilesThatLostThem(boolean direct) throws Exception {
     Path wal = dir.resolve("wal");
     Path target = dir.resolve("a.wav");
     UUID id = recording(target, wal);
     long journalSize = Files.size(DurableFiles.journalOf(target));
-    CommitLog log = CommitLog.open(wal, 64 << 20);
+    CommitLog log = CommitLog.open(wal, 64 << 20, direct);
     log.append(id, 1, target, entry(0, fill(100, 1))).get(10, TimeUnit.SECONDS);
     log.append(id, 2, target, entry(50, fill(100, 2))).get(10, TimeUnit.SECONDS); // overwrites half of the first
     CommitLog.Entry j = new CommitLog.Entry(1 << 20);
@@ -98,14 +107,15 @@ class CommitLogTest {
     assertArrayEquals(want, Files.readAllBytes(DurableFiles.partOf(target)), "replaying twice changes nothing");
   }
 
-  @Test
-  void aTornTailEndsTheReplayAndOtherRecordingsAreLeftAlone() throws Exception {
+  @ParameterizedTest(name = "O_DIRECT {0}")
+  @ValueSource(booleans = {true, false})
+  void aTornTailEndsTheReplayAndOtherRecordingsAreLeftAlone(boolean direct) throws Exception {
     Path wal = dir.resolve("wal");
     Path a = dir.resolve("a.wav");
     Path b = dir.resolve("b.wav");
     UUID idA = recording(a, wal);
     UUID idB = recording(b, wal);
-    CommitLog log = CommitLog.open(wal, 64 << 20);
+    CommitLog log = CommitLog.open(wal, 64 << 20, direct);
     log.append(idA, 1, a, entry(0, fill(10, 7))).get(10, TimeUnit.SECONDS);
     log.append(idB, 1, b, entry(0, fill(10, 8))).get(10, TimeUnit.SECONDS);
     // an entry for a.wav under another id: an earlier recording of that name, finalized since
@@ -113,8 +123,13 @@ class CommitLogTest {
     log.append(idA, 2, a, entry(10, fill(10, 6))).get(10, TimeUnit.SECONDS);
     log.close();
     Path segment = segments(wal).get(0);
+    byte[] bytes = Files.readAllBytes(segment);
+    int end = bytes.length; // the records end where the zeros that fill their last block (O_DIRECT) begin
+    while (bytes[end - 1] == 0) {
+      end--;
+    }
     try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE)) {
-      ch.truncate(ch.size() - 3); // the last entry is torn, as by a crash in the middle of its write
+      ch.truncate(end - 3); // the last entry is torn, as by a crash in the middle of its write
     }
     assertEquals(1, CommitLogReplay.replayRecording(a, JournalReader.readHeader(DurableFiles.journalOf(a))));
     assertArrayEquals(fill(10, 7), Files.readAllBytes(DurableFiles.partOf(a)));
@@ -127,12 +142,13 @@ class CommitLogTest {
     assertTrue(Files.notExists(DurableFiles.partOf(b)), "a finalized recording is not brought back");
   }
 
-  @Test
-  void checkpointedSegmentsAreDeletedAndARunningLogIsNotReplayed() throws Exception {
+  @ParameterizedTest(name = "O_DIRECT {0}")
+  @ValueSource(booleans = {true, false})
+  void checkpointedSegmentsAreDeletedAndARunningLogIsNotReplayed(boolean direct) throws Exception {
     Path wal = dir.resolve("wal");
     Path target = dir.resolve("c.wav");
     UUID id = recording(target, wal);
-    CommitLog log = CommitLog.open(wal, 64 * 1024); // small segments: one entry of 40 KiB, then the next rotates
+    CommitLog log = CommitLog.open(wal, 64 * 1024, direct); // small segments: one entry of 40 KiB, then the next rotates
     for (int n = 1; n <= 6; n++) {
       log.append(id, n, target, entry((n - 1) * 40_000L, fill(40_000, n))).get(10, TimeUnit.SECONDS);
     }
@@ -140,14 +156,15 @@ class CommitLogTest {
     assertEquals(0, live.segments(), "a segment a running log holds is not replayed");
     assertEquals(0, Files.size(DurableFiles.partOf(target)));
 
-    assertEquals(3, segments(wal).size(), "entries 1-2, 3-4, 5-6");
+    assertEquals(4, segments(wal).size(), "entries 1-2, 3-4, 5-6, and the next segment, created ahead");
     log.checkpointed(id, 4);
     log.append(id, 7, target, entry(6 * 40_000L, fill(40_000, 7))).get(10, TimeUnit.SECONDS); // rotates: sweeps
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (segments(wal).size() != 2 && System.nanoTime() < until) {
+    while (segments(wal).size() != 3 && System.nanoTime() < until) {
       Thread.sleep(10);
     }
-    assertEquals(2, segments(wal).size(), "the segments of entries 1-4 are gone, 5-6 and 7 stay: " + segments(wal));
+    assertEquals(3, segments(wal).size(),
+        "the segments of entries 1-4 are gone, 5-6, 7 and the next one stay: " + segments(wal));
     log.checkpointed(id, Long.MAX_VALUE);
     log.close();
     assertEquals(List.of(), segments(wal), "a finalized recording leaves nothing in the log");
@@ -155,6 +172,44 @@ class CommitLogTest {
     ExecutionException refused = assertThrows(ExecutionException.class,
         () -> log.append(id, 9, target, entry(0, fill(1, 1))).get(10, TimeUnit.SECONDS));
     assertTrue(refused.getCause().getMessage().contains("closed"), refused.getCause().getMessage());
+  }
+
+  @Test
+  void onAFileSystemWithODirectRoundsAreWrittenInWholeBlocks() throws Exception {
+    Path wal = dir.resolve("wal");
+    Path target = dir.resolve("d.wav");
+    UUID id = recording(target, wal);
+    FileStore store = Files.getFileStore(dir);
+    boolean directFs = Set.of("ext4", "xfs", "btrfs").contains(store.type());
+    CommitLog log = CommitLog.open(wal, 64 << 20, true);
+    log.append(id, 1, target, entry(0, fill(10, 7))).get(10, TimeUnit.SECONDS);
+    log.append(id, 2, target, entry(10, fill(5000, 8))).get(10, TimeUnit.SECONDS); // crosses into block 2
+    Path segment = segments(wal).get(0);
+    byte[] bytes = Files.readAllBytes(segment);
+    if (directFs) {
+      assertEquals(0, bytes.length % store.getBlockSize(), store.type() + ": whole blocks, " + bytes.length);
+      assertEquals(0, bytes[bytes.length - 1], "the last block is filled with zeros");
+    } else {
+      assertTrue(bytes.length < 8192, store.type() + " has no O_DIRECT: the records only, " + bytes.length);
+    }
+    log.close();
+    CommitLogReplay.replayRecording(target, JournalReader.readHeader(DurableFiles.journalOf(target)));
+    byte[] want = new byte[5010];
+    System.arraycopy(fill(10, 7), 0, want, 0, 10);
+    System.arraycopy(fill(5000, 8), 0, want, 10, 5000);
+    assertArrayEquals(want, Files.readAllBytes(DurableFiles.partOf(target)));
+  }
+
+  @Test
+  void aSegmentLeftHalfCreatedByACrashIsDeletedLaterNotWhileItMayBeInTheMaking() throws Exception {
+    Path wal = Files.createDirectories(dir.resolve("wal"));
+    Path abandoned = Files.write(wal.resolve("0000000000001-1-000000.wal.new"), new byte[] {'L', 'A'});
+    Files.setLastModifiedTime(abandoned, FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+    Path fresh = Files.write(wal.resolve("0000000000002-2-000000.wal.new"), new byte[0]);
+    CommitLogReplay.Result r = CommitLogReplay.replayFolder(wal);
+    assertEquals(0, r.segments(), "a .new file is never replayed");
+    assertTrue(Files.notExists(abandoned), "an hour old: left by a crash");
+    assertTrue(Files.exists(fresh), "just created: a running log may be about to lock and rename it");
   }
 
   @Test
