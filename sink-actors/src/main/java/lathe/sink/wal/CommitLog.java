@@ -41,9 +41,11 @@ import lathe.sink.io.DurableFiles;
  * and then reports them {@link #checkpointed}; a segment of the log whose entries are all checkpointed is
  * deleted. So the log's size follows the checkpoint interval, not the recording's length.
  *
- * <p>One thread of its own ({@code lathe-commit-log}) does the log's blocking I/O, never Pekko's default
- * dispatcher. Segment files ({@code START-SEQ-RANDOM.wal}) carry an exclusive lock while their log is open, so
- * that a node starting on the same folder replays only what a stopped or crashed process left.
+ * <p>Threads of its own do the log's blocking I/O, never Pekko's default dispatcher: {@code lathe-commit-log}
+ * writes and fdatasyncs, {@code lathe-commit-log-create} creates the next segment ahead of time and
+ * {@code lathe-commit-log-delete} deletes checkpointed ones. Segment files ({@code START-SEQ-RANDOM.wal}) carry an
+ * exclusive lock while their log is open, so that a node starting on the same folder replays only what a
+ * stopped or crashed process left.
  *
  * <p>Segment layout, all big-endian: {@code MAGIC}, then records
  * <pre>
@@ -55,8 +57,8 @@ import lathe.sink.io.DurableFiles;
  *                length bytes
  *   u32 crc32c   of type + payload
  * </pre>
- * A record that runs past the end of its segment or fails its CRC ends the segment: the torn tail of a crash,
- * never acknowledged.
+ * A record that runs past the end of its segment, has a length of 0 (the zeros that fill an O_DIRECT round's
+ * last block) or fails its CRC ends the segment: the torn tail of a crash, never acknowledged.
  */
 public final class CommitLog implements AutoCloseable {
 
@@ -216,11 +218,13 @@ public final class CommitLog implements AutoCloseable {
   /** Whether segments are opened with O_DIRECT; turned off for good if the file system refuses it. */
   private volatile boolean direct;
   /**
-   * Creates the next segment ahead of time and deletes the swept ones (an unlink of 64 MiB took 15–50 ms), so
-   * that neither holds up the log's thread, and with it every acknowledgement of the node.
+   * Creates the next segment ahead of time, and {@link #deleter} deletes the swept ones (an unlink of 64 MiB
+   * took 15–50 ms), so that neither holds up the log's thread, and with it every acknowledgement of the node.
+   * Two threads: a creation never waits behind deletions.
    */
-  private final ExecutorService files;
-  /** The next segment, being created by {@link #files}. */
+  private final ExecutorService creator = daemonExecutor("lathe-commit-log-create");
+  private final ExecutorService deleter = daemonExecutor("lathe-commit-log-delete");
+  /** The next segment, being created by {@link #creator}. */
   private Future<Segment> next;
   /**
    * What writes to the current segment are aligned to (offset, length and buffer address): its
@@ -247,8 +251,11 @@ public final class CommitLog implements AutoCloseable {
         + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
     this.thread = new Thread(this::run, "lathe-commit-log");
     thread.setDaemon(true);
-    this.files = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "lathe-commit-log-files");
+  }
+
+  private static ExecutorService daemonExecutor(String name) {
+    return Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, name);
       t.setDaemon(true);
       return t;
     });
@@ -269,7 +276,8 @@ public final class CommitLog implements AutoCloseable {
     try {
       log.rotate();
     } catch (IOException | RuntimeException e) {
-      log.files.shutdownNow();
+      log.creator.shutdownNow();
+      log.deleter.shutdownNow();
       throw e;
     }
     log.thread.start();
@@ -370,7 +378,7 @@ public final class CommitLog implements AutoCloseable {
     segments.forEach(Segment::release); // what is left is the next start's to replay
     if (next != null) {
       Future<Segment> unused = next;
-      files.execute(() -> {
+      deleter.execute(() -> {
         try {
           Segment s = unused.get();
           s.release();
@@ -380,9 +388,11 @@ public final class CommitLog implements AutoCloseable {
         }
       });
     }
-    files.shutdown();
+    creator.shutdown();
+    deleter.shutdown();
     try {
-      files.awaitTermination(30, TimeUnit.SECONDS);
+      creator.awaitTermination(30, TimeUnit.SECONDS);
+      deleter.awaitTermination(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -521,7 +531,7 @@ public final class CommitLog implements AutoCloseable {
       throw new IOException("interrupted while opening the commit log's next segment", e);
     }
     Path following = dir.resolve(incarnation + "-" + String.format("%06d", sequence) + SUFFIX);
-    next = files.submit(() -> createSegment(following));
+    next = creator.submit(() -> createSegment(following));
     segments.add(s);
     channel = s.channel;
     if (s.block != block) {
@@ -635,10 +645,10 @@ public final class CommitLog implements AutoCloseable {
     }
   }
 
-  /** Deletes the segment on {@link #files}; after close, here (it only happens before {@code files} stops). */
+  /** Deletes the segment on {@link #deleter}; after it stopped (it does not, before the log's thread ends), here. */
   private void deleteLater(Segment s) {
     try {
-      files.execute(() -> {
+      deleter.execute(() -> {
         s.release();
         deleteQuietly(s.path);
       });
