@@ -57,8 +57,8 @@ import lathe.sink.io.DurableFiles;
  *                length bytes
  *   u32 crc32c   of type + payload
  * </pre>
- * A record that runs past the end of its segment, has a length of 0 (the zeros that fill an O_DIRECT round's
- * last block) or fails its CRC ends the segment: the torn tail of a crash, never acknowledged.
+ * A record that runs past the end of its segment or fails its CRC ends the segment (the torn tail of a crash,
+ * never acknowledged), as does a length of 0: the zeros that fill the last block of an O_DIRECT round.
  */
 public final class CommitLog implements AutoCloseable {
 

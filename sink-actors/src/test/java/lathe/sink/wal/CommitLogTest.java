@@ -26,9 +26,9 @@ import lathe.sink.io.DurableFiles;
 import lathe.sink.journal.JournalReader;
 import lathe.sink.journal.JournalWriter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The commit log on real files: what it acknowledged comes back by replay, in order, and only where it belongs;
@@ -148,7 +148,8 @@ class CommitLogTest {
     Path wal = dir.resolve("wal");
     Path target = dir.resolve("c.wav");
     UUID id = recording(target, wal);
-    CommitLog log = CommitLog.open(wal, 64 * 1024, direct); // small segments: one entry of 40 KiB, then the next rotates
+    // small segments: one entry of 40 KiB, then the next rotates
+    CommitLog log = CommitLog.open(wal, 64 * 1024, direct);
     for (int n = 1; n <= 6; n++) {
       log.append(id, n, target, entry((n - 1) * 40_000L, fill(40_000, n))).get(10, TimeUnit.SECONDS);
     }
