@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -67,6 +68,17 @@ class CommitLogTest {
     try (Stream<Path> s = Files.list(wal)) {
       return s.filter(p -> p.toString().endsWith(".wal")).sorted().toList();
     }
+  }
+
+  /** The segments that hold records: more than the magic (and the zeros of its block with O_DIRECT). */
+  private static List<Path> withRecords(Path wal) throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (Path p : segments(wal)) {
+      if (Files.size(p) > 8192) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   @ParameterizedTest(name = "O_DIRECT {0}")
@@ -157,15 +169,14 @@ class CommitLogTest {
     assertEquals(0, live.segments(), "a segment a running log holds is not replayed");
     assertEquals(0, Files.size(DurableFiles.partOf(target)));
 
-    assertEquals(4, segments(wal).size(), "entries 1-2, 3-4, 5-6, and the next segment, created ahead");
+    assertEquals(3, withRecords(wal).size(), "entries 1-2, 3-4, 5-6 (the next segment, created ahead, has none)");
     log.checkpointed(id, 4);
     log.append(id, 7, target, entry(6 * 40_000L, fill(40_000, 7))).get(10, TimeUnit.SECONDS); // rotates: sweeps
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (segments(wal).size() != 3 && System.nanoTime() < until) {
-      Thread.sleep(10);
+    while (withRecords(wal).size() != 2 && System.nanoTime() < until) {
+      Thread.sleep(10); // deleted on a thread of the log's own
     }
-    assertEquals(3, segments(wal).size(),
-        "the segments of entries 1-4 are gone, 5-6, 7 and the next one stay: " + segments(wal));
+    assertEquals(2, withRecords(wal).size(), "the segments of entries 1-4 are gone, 5-6 and 7 stay: " + segments(wal));
     log.checkpointed(id, Long.MAX_VALUE);
     log.close();
     assertEquals(List.of(), segments(wal), "a finalized recording leaves nothing in the log");
