@@ -43,7 +43,7 @@ import lathe.sink.io.DurableFiles;
  *
  * <p>Threads of its own do the log's blocking I/O, never Pekko's default dispatcher: {@code lathe-commit-log}
  * writes and fdatasyncs, {@code lathe-commit-log-create} creates the next segment ahead of time and
- * {@code lathe-commit-log-delete} deletes checkpointed ones. Segment files ({@code START-SEQ-RANDOM.wal}) carry an
+ * {@code lathe-commit-log-delete} deletes checkpointed ones. Segment files ({@code START-RANDOM-SEQ.wal}) carry an
  * exclusive lock while their log is open, so that a node starting on the same folder replays only what a
  * stopped or crashed process left.
  *
@@ -224,7 +224,7 @@ public final class CommitLog implements AutoCloseable {
    */
   private final ExecutorService creator = daemonExecutor("lathe-commit-log-create");
   private final ExecutorService deleter = daemonExecutor("lathe-commit-log-delete");
-  /** The next segment, being created by {@link #creator}. */
+  /** The next segment, {@code segmentPath(sequence)}, being created by {@link #creator}. */
   private Future<Segment> next;
   /**
    * What writes to the current segment are aligned to (offset, length and buffer address): its
@@ -520,17 +520,16 @@ public final class CommitLog implements AutoCloseable {
    */
   private void rotate() throws IOException {
     closeSegment();
-    Path p = dir.resolve(incarnation + "-" + String.format("%06d", sequence++) + SUFFIX);
     Segment s;
     try {
-      s = next != null ? next.get() : createSegment(p);
+      s = next != null ? next.get() : createSegment(segmentPath(sequence));
     } catch (ExecutionException e) {
       throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().toString(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while opening the commit log's next segment", e);
     }
-    Path following = dir.resolve(incarnation + "-" + String.format("%06d", sequence) + SUFFIX);
+    Path following = segmentPath(++sequence);
     next = creator.submit(() -> createSegment(following));
     segments.add(s);
     channel = s.channel;
@@ -542,6 +541,11 @@ public final class CommitLog implements AutoCloseable {
     base = MAGIC.length / block * block; // the magic is on disk; its partial block (O_DIRECT) is rewritten
     buffer.put(MAGIC, (int) base, MAGIC.length - (int) base);
     channelSize = MAGIC.length;
+  }
+
+  /** START-RANDOM-SEQ.wal, zero-padded: name order is write order (CommitLogReplay). */
+  private Path segmentPath(int seq) {
+    return dir.resolve(incarnation + "-" + String.format("%06d", seq) + SUFFIX);
   }
 
   /**

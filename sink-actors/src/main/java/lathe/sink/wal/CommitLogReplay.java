@@ -126,7 +126,7 @@ public final class CommitLogReplay {
 
   private static List<Path> segments(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      // START-SEQ-RANDOM, zero-padded: name order is write order
+      // START-RANDOM-SEQ, zero-padded: name order is write order
       return files.filter(p -> p.getFileName().toString().endsWith(CommitLog.SUFFIX)).sorted().toList();
     }
   }
