@@ -72,6 +72,15 @@ final class BenchCommand implements Runnable {
     }
   }
 
+  /**
+   * Deletes a contender's output and fsyncs its folder, outside any timed part: otherwise the file system commits
+   * the freed blocks at the next fsync, and the next contender pays for this one's cleanup.
+   */
+  static void deleteDurably(Path p) {
+    deleteQuietly(p);
+    lathe.sink.io.DurableFiles.fsyncDirectory(p);
+  }
+
   /** Runs an external tool to completion and returns its wall time in nanoseconds. */
   static long timeTool(Path dir, List<String> cmd) {
     long t0 = System.nanoTime();

@@ -111,20 +111,20 @@ final class MuxBench implements Callable<Integer> {
           runBytes += s.getBytes();
           runPackets += s.getSamples();
         }
-        BenchCommand.deleteQuietly(out);
+        BenchCommand.deleteDurably(out);
         long tf = 0;
         long td = 0;
         if (compare) {
           Path ff = work.resolve("ffmpeg-" + round + ext);
           tf = BenchCommand.timeTool(work, List.of("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", in.toString(),
               "-map", "0", "-c", "copy", "-f", container == Container.MP4 ? "mp4" : "wav", ff.toString()));
-          BenchCommand.deleteQuietly(ff);
+          BenchCommand.deleteDurably(ff);
           Path dd = work.resolve("dd-" + round + ".bin");
           long mib = Math.max(1, (runBytes + (1 << 20) - 1) >> 20);
           td = BenchCommand.timeTool(work, List.of("dd", "if=/dev/zero", "of=" + dd, "bs=1M", "count=" + mib,
               "conv=fdatasync", "status=none"));
           td = td * runBytes / (mib << 20); // dd wrote whole MiB: scale its time to the same byte count
-          BenchCommand.deleteQuietly(dd);
+          BenchCommand.deleteDurably(dd);
         }
         if (timed) {
           ourNanos += t;
