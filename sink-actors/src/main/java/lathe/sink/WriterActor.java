@@ -1,6 +1,7 @@
 package lathe.sink;
 
 import com.google.protobuf.ByteString;
+import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -59,9 +60,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * {@code checkpoint-interval} or {@code checkpoint-bytes}, after which the log may drop the entries. A commit
  * that wrote more than {@code max-entry-bytes} (big samples) is made durable by such a checkpoint, asked at
  * once: the writer goes on writing the next batches while the disk takes this one, and the {@link Syncer}
- * starts each fsync as soon as the one before ends. Until it is done, later commits go the same way rather than
- * through the log, so that acknowledgements keep the order of the writes. Finalize fsyncs the files and lets the
- * log forget the recording.
+ * starts each fsync as soon as the one before ends; its big writes go to the file with O_DIRECT where the file
+ * system allows it ({@link CapturingChannel#directBigWrites}). Until it is done, later commits go the same way
+ * rather than through the log, so that acknowledgements keep the order of the writes. Finalize fsyncs the files
+ * and lets the log forget the recording.
  */
 public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
@@ -226,6 +228,9 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
             .setCommitLogDir(log.log().dir().toString())
             .build();
         capture = new CapturingChannel(channel, CommitLog.CONTAINER, WRITE_BACK_BYTES);
+        if (log.directBigWrites()) {
+          openDirect(capture);
+        }
         forWriter = capture;
       }
       writer = format.create(forWriter, header.getStreamsList(), header.getMetadata());
@@ -238,6 +243,21 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       failure = Replies.error(ErrorCode.FILE_WRITE, "cannot create " + part + ": " + describe(e));
       closeQuietly();
       parent.tell(new Failed(failure));
+    }
+  }
+
+  /** Big writes with O_DIRECT where the file system takes it (not tmpfs); the page cache otherwise. */
+  private void openDirect(CapturingChannel capture) {
+    try {
+      long block = Files.getFileStore(part).getBlockSize();
+      if (block > 0 && block <= 64 * 1024 && Long.bitCount(block) == 1) {
+        capture.directBigWrites(FileChannel.open(part, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT),
+            (int) block,
+            getContext().getSystem().dispatchers().lookup(
+                DispatcherSelector.fromConfig("lathe.big-write-dispatcher")));
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // the page cache it is
     }
   }
 
@@ -343,7 +363,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
           startEntry(); // this entry is dropped: its writes are in the files, fsynced by then
           return this;
         } else {
-          e.readBack(channel); // big writes went straight to the file: the entry takes their bytes now
+          capture.readBack(e); // big writes went straight to the file: the entry takes their bytes now
           logEntry(e);
           if (journal.loggedNotWritten() >= WRITE_BACK_BYTES) {
             journal.writeOutLogged();
@@ -710,7 +730,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private void closeQuietly() {
-    for (AutoCloseable c : new AutoCloseable[] {writer, channel, journal}) {
+    // capture too: a writer that could not be created leaves it (and its O_DIRECT channel) open
+    for (AutoCloseable c : new AutoCloseable[] {writer, capture, channel, journal}) {
       if (c != null) {
         try {
           c.close();

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.stream.Stream;
 import lathe.protocol.Container;
-import lathe.protocol.Metadata;
 import lathe.protocol.RecordingReply;
 import lathe.protocol.SinkEvent;
 import lathe.sink.wal.CommitLog;
@@ -48,17 +47,9 @@ class BigCommitTest {
       // No timed checkpoints, so that only big commits start one.
       SinkSettings settings = SinkTestSupport.fsyncThroughLog(kit.system(), log, 256 << 10);
       Path out = dir.resolve("mixed.mp4");
-      TestProbe<RecordingReply> r = kit.createTestProbe();
       TestProbe<SinkEvent> owner = kit.createTestProbe();
-      ActorRef<RecordingActor.Command> rec = kit.spawn(RecordingActor.create(out.getFileName().toString(), settings));
-      rec.tell(new RecordingActor.Create(out.toString(), Container.MP4, Metadata.getDefaultInstance(), owner.ref(),
-          r.ref()));
-      rec.tell(new RecordingActor.AddStream(mjpeg(), r.ref()));
-      rec.tell(new RecordingActor.AddStream(mjpeg(), r.ref()));
-      rec.tell(new RecordingActor.BeginWriting(r.ref()));
-      for (RecordingReply reply : r.receiveSeveralMessages(4, Duration.ofSeconds(10))) {
-        assertTrue(reply.hasDone() || reply.hasStreamAdded(), reply::toString);
-      }
+      ActorRef<RecordingActor.Command> rec = SinkTestSupport.startRecording(kit, settings, out, Container.MP4, owner,
+          mjpeg(), mjpeg());
 
       // Stream 0: runs of big samples (several MiB a commit) between runs of small ones. Stream 1: small ones
       // throughout, so that its commits land while stream 0's big ones are being fsynced.
@@ -106,6 +97,7 @@ class BigCommitTest {
       assertTrue(logged < bigBytes / 4, "the big samples (" + bigBytes + " bytes) did not go through the log ("
           + logged + " bytes)");
 
+      TestProbe<RecordingReply> r = kit.createTestProbe();
       rec.tell(new RecordingActor.Finalize(r.ref()));
       RecordingReply fin = r.receiveMessage(Duration.ofSeconds(30));
       assertTrue(fin.hasFinalized() && fin.getFinalized().getOk(), fin::toString);

@@ -7,16 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import lathe.protocol.AudioFormat;
 import lathe.protocol.Codec;
+import lathe.protocol.Container;
 import lathe.protocol.ErrorCode;
 import lathe.protocol.MediaType;
+import lathe.protocol.Metadata;
 import lathe.protocol.RecordingReply;
 import lathe.protocol.Sample;
 import lathe.protocol.SinkEvent;
 import lathe.protocol.VideoFormat;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /** Media types, samples and reply checks shared by the sink tests. */
 final class SinkTestSupport {
@@ -81,7 +86,28 @@ final class SinkTestSupport {
       lathe.sink.wal.CommitLog log, long maxEntryBytes) {
     return SinkSettings.fromConfig(system.settings().config(), Formats.standard())
         .withDurability(lathe.protocol.Durability.FSYNC)
-        .withCommitLog(new lathe.sink.wal.CommitLogSettings(log, maxEntryBytes, Duration.ofDays(1), Long.MAX_VALUE));
+        .withCommitLog(new lathe.sink.wal.CommitLogSettings(log, maxEntryBytes, Duration.ofDays(1), Long.MAX_VALUE,
+            true));
+  }
+
+  /**
+   * Spawns a recording of out with these streams, begins writing, and checks every reply: as a producer's
+   * Create, AddStream…, BeginWriting. Events go to owner.
+   */
+  static ActorRef<RecordingActor.Command> startRecording(ActorTestKit kit, SinkSettings settings, Path out,
+      Container container, TestProbe<SinkEvent> owner, MediaType... streams) {
+    TestProbe<RecordingReply> r = kit.createTestProbe();
+    ActorRef<RecordingActor.Command> rec = kit.spawn(RecordingActor.create(out.getFileName().toString(), settings));
+    rec.tell(new RecordingActor.Create(out.toString(), container, Metadata.getDefaultInstance(), owner.ref(),
+        r.ref()));
+    for (MediaType t : streams) {
+      rec.tell(new RecordingActor.AddStream(t, r.ref()));
+    }
+    rec.tell(new RecordingActor.BeginWriting(r.ref()));
+    for (RecordingReply reply : r.receiveSeveralMessages(streams.length + 2, Duration.ofSeconds(10))) {
+      assertTrue(reply.hasDone() || reply.hasStreamAdded(), reply::toString);
+    }
+    return rec;
   }
 
   /** One stream's packets as ffmpeg demuxes them (stream copy into raw data), as a user would check them. */

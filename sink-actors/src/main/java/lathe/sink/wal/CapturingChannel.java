@@ -9,6 +9,8 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * A container's file channel that also copies every write into the current {@link CommitLog.Entry}, so that
@@ -23,6 +25,8 @@ import java.util.Objects;
  * of small ones, which otherwise took most of the writer threads' time in the kernel. Held writes are merged
  * (a later one over an earlier one), so a rewritten size field is written once. At most {@code writeBackBytes}
  * are held; reads, size, truncate and every other use of the file see the held bytes or flush them first.
+ *
+ * <p>Big writes of commits too big for the log may go to the file with O_DIRECT ({@link #directBigWrites}).
  */
 public final class CapturingChannel extends FileChannel {
   /**
@@ -50,6 +54,26 @@ public final class CapturingChannel extends FileChannel {
   private int active;
   private long heldBytes;
 
+  // ---- big writes with O_DIRECT (see #directBigWrites); all unused while directFile is null ----
+  /** Bytes gathered for one write with O_DIRECT: what the disk took fastest here (README, Benchmarks). */
+  static final int RUN_BYTES = 1024 * 1024;
+  /** The same file opened with O_DIRECT, or null. */
+  private FileChannel directFile;
+  /** False once the file system refused a write with O_DIRECT: the page cache from then on. */
+  private volatile boolean directWorks = true;
+  private Executor directWriter;
+  private int block;
+  /** The run being gathered, aligned to block: [0, position) belongs at stagedAt, a multiple of block. */
+  private ByteBuffer staged;
+  /** The other buffer: written by directWriter while inFlight is not done. */
+  private ByteBuffer spare;
+  /** -1: no run. */
+  private long stagedAt = -1;
+  /** The write of spare's whole blocks, or null. */
+  private CompletableFuture<Void> inFlight;
+  /** The entry before this one overflowed: this one will too, most likely (a stream of big samples). */
+  private boolean bigCommits;
+
   /** writeBackBytes: hold up to this many bytes of writes smaller than that while capturing (0: none). */
   public CapturingChannel(FileChannel file, byte kind, int writeBackBytes) {
     this.file = file;
@@ -57,8 +81,29 @@ public final class CapturingChannel extends FileChannel {
     this.writeBackBytes = Math.max(0, writeBackBytes);
   }
 
+  /**
+   * From now on, a big write (writeBackBytes or more) made while capturing goes to the file with O_DIRECT if the
+   * log will most likely not take it: the entry would overflow with it, or the entry before overflowed (a
+   * stream of big samples, whose commits fsync the files instead of going to the log). Such writes are gathered
+   * into aligned runs of whole blocks: the disk reads them from this process's memory, with no copy into the
+   * page cache and nothing left for the next fsync to write back. Each full run is written by {@code writer}
+   * (whose threads never wait for a channel) while the next one is gathered, one write at a time. A run's
+   * partial last block goes through the page cache when the run ends ({@link #endRun}; any flush, read, force,
+   * or a write elsewhere ends it), so that the file then has exactly what was written. The next run begins by
+   * reading that block back. An entry that does not overflow after all takes its big writes' bytes from the
+   * file ({@link #readBack}). direct: the same file opened with
+   * {@code ExtendedOpenOption.DIRECT}; block: what its offsets, lengths and buffers must be aligned to. If the
+   * file system refuses a write with O_DIRECT, the page cache takes it and every later one.
+   */
+  public void directBigWrites(FileChannel direct, int block, Executor writer) {
+    this.directFile = Objects.requireNonNull(direct);
+    this.block = block;
+    this.directWriter = Objects.requireNonNull(writer);
+  }
+
   /** Writes from now on go into this entry. */
   public void capture(CommitLog.Entry e) {
+    bigCommits = entry != null && entry.overflowed();
     this.entry = Objects.requireNonNull(e);
   }
 
@@ -69,11 +114,21 @@ public final class CapturingChannel extends FileChannel {
   }
 
   /**
+   * The entry takes the bytes of its big writes from the file ({@link CommitLog.Entry#readBack}), once a run of
+   * O_DIRECT writes that may hold some of them has ended. Held writes stay held: the entry has their bytes.
+   */
+  public void readBack(CommitLog.Entry e) throws IOException {
+    endRun();
+    e.readBack(file);
+  }
+
+  /**
    * Hands every held write to the file (OS cache), the highest offset first: appended samples land before the
    * header fields that count them, as the writer wrote them, so that a process killed between two of these
    * writes leaves a header that never claims more than the file holds.
    */
   public void flush() throws IOException {
+    endRun();
     while (active > 0) {
       Extent x = null;
       for (Extent y : slots) {
@@ -108,6 +163,14 @@ public final class CapturingChannel extends FileChannel {
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
     int n = src.remaining();
+    if (directFile != null && entry != null && n >= writeBackBytes && (bigCommits || !entry.wouldFit(n))) {
+      if (active > 0) {
+        flush(); // held writes are older: they must not land over this one later
+      }
+      stage(src, position);
+      record(n, position); // overflows the entry, most likely; if not, #readBack gets these bytes
+      return n;
+    }
     if (entry != null && n > 0 && n < writeBackBytes) {
       entry.write(kind, position, src);
       if (!entry.overflowed()) { // an overflowed commit fsyncs the file at once: holding would only cost a copy
@@ -153,6 +216,132 @@ public final class CapturingChannel extends FileChannel {
     if (entry != null) {
       entry.writtenToFile(kind, position, n);
     }
+  }
+
+  /** Adds src's remaining bytes to the run of O_DIRECT writes (a new run unless they follow it). */
+  private void stage(ByteBuffer src, long position) throws IOException {
+    if (stagedAt < 0 || position != stagedAt + staged.position()) {
+      endRun();
+      startRun(position);
+    }
+    while (src.hasRemaining()) {
+      int n = Math.min(src.remaining(), staged.remaining());
+      staged.put(src.duplicate().limit(src.position() + n));
+      src.position(src.position() + n);
+      if (!staged.hasRemaining()) {
+        writeWholeBlocks();
+      }
+    }
+  }
+
+  /** A run at position starts at its block, with the bytes the file has there before position. */
+  private void startRun(long position) throws IOException {
+    if (staged == null) {
+      staged = allocate();
+    }
+    stagedAt = position / block * block;
+    staged.clear().limit((int) (position - stagedAt));
+    while (staged.hasRemaining()) {
+      if (file.read(staged, stagedAt + staged.position()) < 0) { // a hole up to position reads as zeros
+        while (staged.hasRemaining()) {
+          staged.put((byte) 0);
+        }
+      }
+    }
+    staged.limit(staged.capacity());
+  }
+
+  private ByteBuffer allocate() {
+    return ByteBuffer.allocateDirect(RUN_BYTES + block).alignedSlice(block).limit(RUN_BYTES).slice();
+  }
+
+  /**
+   * Hands the run's whole blocks to the writer thread (after the write before them has ended) and goes on with
+   * the partial last block in the other buffer.
+   */
+  private void writeWholeBlocks() throws IOException {
+    int whole = staged.position() / block * block;
+    if (whole == 0) {
+      return;
+    }
+    awaitInFlight();
+    if (spare == null) {
+      spare = allocate();
+    }
+    ByteBuffer full = staged;
+    long at = stagedAt;
+    staged = spare.clear();
+    staged.put(full.duplicate().flip().position(whole));
+    spare = full;
+    stagedAt += whole;
+    ByteBuffer out = full.flip().limit(whole);
+    try {
+      inFlight = CompletableFuture.runAsync(() -> writeBlocks(out, at), directWriter);
+    } catch (java.util.concurrent.RejectedExecutionException e) { // shutting down: this thread writes them
+      inFlight = CompletableFuture.completedFuture(null);
+      try {
+        writeBlocks(out, at);
+      } catch (java.io.UncheckedIOException u) {
+        throw u.getCause();
+      }
+    }
+  }
+
+  /** On the writer thread. */
+  private void writeBlocks(ByteBuffer out, long at) {
+    try {
+      if (directWorks) {
+        try {
+          while (out.hasRemaining()) {
+            directFile.write(out, at + out.position());
+          }
+          return;
+        } catch (IOException e) {
+          // EINVAL: this file system takes no O_DIRECT writes after all. A real I/O error comes back below.
+          directWorks = false;
+          out.position(0);
+        }
+      }
+      while (out.hasRemaining()) {
+        file.write(out, at + out.position());
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Waits for the write in flight, if any; its failure is this channel's. */
+  private void awaitInFlight() throws IOException {
+    CompletableFuture<Void> f = inFlight;
+    if (f == null) {
+      return;
+    }
+    inFlight = null;
+    try {
+      f.join();
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      Throwable c = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+      throw c instanceof IOException io ? io : new IOException("a write with O_DIRECT failed: " + c, c);
+    }
+  }
+
+  /**
+   * Ends the run of O_DIRECT writes, if any: its whole blocks with O_DIRECT, its partial last block through the
+   * page cache. Then the file has every write but the held ones.
+   */
+  private void endRun() throws IOException {
+    if (stagedAt < 0) {
+      awaitInFlight();
+      return;
+    }
+    writeWholeBlocks();
+    awaitInFlight();
+    ByteBuffer rest = staged.flip();
+    while (rest.hasRemaining()) {
+      file.write(rest, stagedAt + rest.position());
+    }
+    staged.clear();
+    stagedAt = -1;
   }
 
   /** Copies src's remaining bytes into the held writes at position, over any held bytes there. */
@@ -281,6 +470,9 @@ public final class CapturingChannel extends FileChannel {
   @Override
   public long size() throws IOException {
     long size = file.size();
+    if (stagedAt >= 0) {
+      size = Math.max(size, stagedAt + staged.position());
+    }
     for (Extent y : slots) {
       if (y.active) {
         size = Math.max(size, y.end());
@@ -316,7 +508,14 @@ public final class CapturingChannel extends FileChannel {
     try {
       flush();
     } finally {
-      file.close();
+      try {
+        awaitInFlight();
+      } finally {
+        file.close();
+        if (directFile != null) {
+          directFile.close();
+        }
+      }
     }
   }
 }

@@ -131,6 +131,11 @@ public final class CommitLog implements AutoCloseable {
       unread = false;
     }
 
+    /** Whether a write of length bytes would be kept (rather than overflow the entry). */
+    public boolean wouldFit(int length) {
+      return !overflowed && bytes + length <= maxBytes;
+    }
+
     private boolean fits(int length) {
       if (overflowed || length == 0) {
         return false;

@@ -14,7 +14,7 @@ import org.apache.pekko.actor.typed.ExtensionId;
  * in {@code lathe.data-dir}/wal, closed when the system has terminated (after every recording's writer stopped).
  */
 public record CommitLogSettings(CommitLog log, long maxEntryBytes, Duration checkpointInterval,
-    long checkpointBytes) {
+    long checkpointBytes, boolean directBigWrites) {
 
   /** The folder of a node's commit log. */
   public static Path dirOf(Path dataDir) {
@@ -52,7 +52,7 @@ public record CommitLogSettings(CommitLog log, long maxEntryBytes, Duration chec
       }
       system.getWhenTerminated().thenRun(log::close);
       settings = new CommitLogSettings(log, cl.getBytes("max-entry-bytes"), cl.getDuration("checkpoint-interval"),
-          cl.getBytes("checkpoint-bytes"));
+          cl.getBytes("checkpoint-bytes"), cl.getBoolean("big-writes-direct-io"));
     }
   }
 }

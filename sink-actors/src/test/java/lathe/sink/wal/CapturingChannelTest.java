@@ -2,11 +2,13 @@ package lathe.sink.wal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,6 +16,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import lathe.protocol.Container;
 import lathe.protocol.JournalHeader;
 import lathe.sink.container.SampleRecord;
@@ -21,6 +26,8 @@ import lathe.sink.journal.JournalReader;
 import lathe.sink.journal.JournalWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The container channel's write-back: whatever it holds, the file after a flush, every read through it and the
@@ -33,6 +40,26 @@ class CapturingChannelTest {
   private static CapturingChannel capturing(Path p, int writeBack) throws IOException {
     return new CapturingChannel(FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
         StandardOpenOption.WRITE), CommitLog.CONTAINER, writeBack);
+  }
+
+  /** Fills data with random bytes and writes it at at, through ch and into model; returns the new length. */
+  private static int writeRandom(CapturingChannel ch, byte[] data, long at, byte[] model, int length, Random random)
+      throws IOException {
+    random.nextBytes(data);
+    ByteBuffer src = ByteBuffer.wrap(data);
+    assertEquals(data.length, ch.write(src, at));
+    assertEquals(0, src.remaining(), "a write takes all its bytes");
+    System.arraycopy(data, 0, model, (int) at, data.length);
+    return Math.max(length, (int) (at + data.length));
+  }
+
+  /** A read of up to max bytes somewhere in model[0, length) sees everything written before it. */
+  private static void assertReadSeesAllWritten(CapturingChannel ch, byte[] model, int length, Random random, int max)
+      throws IOException {
+    int from = random.nextInt(length);
+    ByteBuffer got = ByteBuffer.allocate(Math.min(max, length - from));
+    ch.read(got, from);
+    assertArrayEquals(Arrays.copyOfRange(model, from, from + got.capacity()), got.array(), "read at " + from);
   }
 
   /** Applies the writes the log captured, in order, as a replay would. */
@@ -77,19 +104,11 @@ class CapturingChannelTest {
           data = new byte[1 + random.nextInt(3000)];
           at = random.nextInt(Math.max(1, length - data.length));
         }
-        random.nextBytes(data);
-        ByteBuffer src = ByteBuffer.wrap(data);
-        assertEquals(data.length, ch.write(src, at));
-        assertEquals(0, src.remaining(), "a write takes all its bytes");
-        System.arraycopy(data, 0, model, (int) at, data.length);
-        length = Math.max(length, (int) (at + data.length));
+        length = writeRandom(ch, data, at, model, length, random);
         sawHeld |= ch.held() > 0;
         assertEquals(length, ch.size(), "size counts held bytes");
-        if (random.nextInt(50) == 0) { // a read sees everything written before it
-          int from = random.nextInt(length);
-          ByteBuffer got = ByteBuffer.allocate(Math.min(2000, length - from));
-          ch.read(got, from);
-          assertArrayEquals(Arrays.copyOfRange(model, from, from + got.capacity()), got.array());
+        if (random.nextInt(50) == 0) {
+          assertReadSeesAllWritten(ch, model, length, random, 2000);
         }
         if (random.nextInt(40) == 0) { // a group commit: the next one goes into a new entry
           entry.readBack(file);
@@ -165,6 +184,144 @@ class CapturingChannelTest {
       j.force();
       assertEquals(headerBytes + 2L * oneRecord, Files.size(p));
       assertEquals(2, JournalReader.open(p).samples().count());
+    }
+  }
+
+  // ---- big writes with O_DIRECT ----
+
+  /** File systems that take O_DIRECT writes (tmpfs, for one, may not). */
+  private static final Set<String> DIRECT_FILE_SYSTEMS = Set.of("ext4", "xfs", "btrfs");
+
+  /** p opened with O_DIRECT, as the writer actor opens it; null where the file system refuses. */
+  private static FileChannel openDirect(Path p) {
+    try {
+      return FileChannel.open(p, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+    } catch (IOException | UnsupportedOperationException e) {
+      return null;
+    }
+  }
+
+  /**
+   * A stream of big samples (commits over the log's bound) with small appends, header rewrites, big overwrites,
+   * reads and commits in between: every read, every logged entry and the file say exactly what was written.
+   * "refused": the file system takes no O_DIRECT write (a closed channel fails each one): the page cache takes
+   * them, nothing is lost.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"direct", "refused"})
+  void bigWritesOfCommitsTooBigForTheLogReachTheFileExactlyAsWritten(String mode) throws Exception {
+    Path p = dir.resolve("big-" + mode + ".part");
+    Random random = new Random(11);
+    byte[] model = new byte[24 << 20];
+    int length;
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    try (CapturingChannel ch = capturing(p, 64 << 10)) {
+      FileChannel direct = openDirect(p);
+      if (direct == null) {
+        assertFalse(DIRECT_FILE_SYSTEMS.contains(Files.getFileStore(dir).type()), "O_DIRECT refused on ext4/xfs");
+      }
+      if (mode.equals("refused") || direct == null) {
+        if (direct != null) {
+          direct.close();
+        }
+        direct = FileChannel.open(p, StandardOpenOption.READ);
+        direct.close();
+      }
+      ch.directBigWrites(direct, 4096, writer);
+      byte[] head = new byte[100];
+      random.nextBytes(head);
+      ch.write(ByteBuffer.wrap(head), 0);
+      System.arraycopy(head, 0, model, 0, head.length);
+      length = head.length;
+      byte[] onDisk = Arrays.copyOf(model, model.length); // what a replay of the log would start from
+      CommitLog.Entry entry = new CommitLog.Entry(256 << 10);
+      ch.capture(entry);
+      int logged = 0;
+      int overflowed = 0;
+      for (int i = 0; i < 500 && length < model.length - (1 << 20); i++) {
+        int what = random.nextInt(100);
+        byte[] data;
+        long at;
+        if (what < 45) { // a big sample at the end
+          data = new byte[(64 << 10) + random.nextInt(400 << 10)];
+          at = length;
+        } else if (what < 60) { // a small one (a moof, a header at the end)
+          data = new byte[1 + random.nextInt(3000)];
+          at = length;
+        } else if (what < 70) { // a size field in the header
+          data = new byte[4];
+          at = random.nextInt(96);
+        } else if (what < 75) { // a big write over what is already there
+          data = new byte[(64 << 10) + random.nextInt(100 << 10)];
+          at = random.nextInt(Math.max(1, length - data.length));
+        } else if (what < 85) {
+          assertReadSeesAllWritten(ch, model, length, random, 300 << 10);
+          continue;
+        } else { // a group commit, as the writer actor makes it
+          if (entry.overflowed()) { // the files are fsynced: what they hold is durable
+            ch.flush();
+            overflowed++;
+            assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file at a big commit");
+            System.arraycopy(model, 0, onDisk, 0, length);
+          } else { // logged: a replay over the file as it was at the last commit gives what was written
+            ch.readBack(entry);
+            replay(onDisk, List.of(entry));
+            logged++;
+            assertArrayEquals(Arrays.copyOf(model, length), Arrays.copyOf(onDisk, length), "a logged entry");
+          }
+          entry = new CommitLog.Entry(256 << 10);
+          ch.capture(entry);
+          continue;
+        }
+        length = writeRandom(ch, data, at, model, length, random);
+        assertEquals(length, ch.size(), "size counts every write");
+      }
+      ch.flush();
+      assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file after a flush");
+      assertTrue(logged > 3 && overflowed > 3, "both kinds of commit: " + logged + " logged, " + overflowed);
+      assertTrue(length > 8 << 20, "runs of more than one buffer: " + length);
+    } finally {
+      writer.shutdown();
+    }
+  }
+
+  /** Bytes of p in the page cache, as fincore (util-linux) reports them. */
+  private static long resident(Path p) throws IOException, InterruptedException {
+    Process f = new ProcessBuilder("fincore", "--bytes", "--noheadings", "--output", "RES", p.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(f.getInputStream().readAllBytes()).trim();
+    assertEquals(0, f.waitFor(), "fincore: " + out);
+    return Long.parseLong(out);
+  }
+
+  @Test
+  void bigWritesBypassThePageCacheWhereTheFileSystemAllows() throws Exception {
+    Path p = dir.resolve("bypass.part");
+    FileStore store = Files.getFileStore(dir);
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    byte[] model = new byte[100 + 64 * (128 << 10)];
+    new Random(5).nextBytes(model);
+    try (CapturingChannel ch = capturing(p, 64 << 10)) {
+      FileChannel direct = openDirect(p);
+      if (direct == null) {
+        assertFalse(DIRECT_FILE_SYSTEMS.contains(store.type()), store.type() + " refused O_DIRECT");
+        return; // nothing bypasses the page cache there: the writer actor opens no O_DIRECT channel
+      }
+      ch.directBigWrites(direct, (int) store.getBlockSize(), writer);
+      ch.write(ByteBuffer.wrap(model, 0, 100), 0);
+      ch.capture(new CommitLog.Entry(256 << 10)); // two samples fit; the third overflows the entry
+      for (int at = 100; at < model.length; at += 128 << 10) {
+        ch.write(ByteBuffer.wrap(model, at, 128 << 10), at);
+      }
+      ch.flush();
+      long cached = resident(p);
+      if (DIRECT_FILE_SYSTEMS.contains(store.type())) {
+        assertTrue(cached < (1 << 20), store.type() + ": " + cached + " of " + model.length
+            + " bytes went through the page cache");
+      }
+      assertArrayEquals(model, Files.readAllBytes(p));
+    } finally {
+      writer.shutdown();
     }
   }
 }
