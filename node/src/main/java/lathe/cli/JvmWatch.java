@@ -16,8 +16,10 @@ import javax.management.NotificationListener;
 import javax.management.openmbean.CompositeData;
 
 /**
- * Heap and GC figures of a benchmark: the peak heap is the sum of the heap pools' peaks since {@link #start}
- * (an upper bound: the pools need not peak together), GC pauses come from the collectors' notifications.
+ * Heap and GC figures of a benchmark, from the collectors' notifications since {@link #start}: the peak heap is
+ * the most the heap pools held together, which is just before a collection (or now, if none came since); the
+ * most they held just after one (an upper bound on what the program kept alive: a young collection leaves the
+ * old generation's garbage); and the longest pause.
  */
 final class JvmWatch implements AutoCloseable {
   private final List<MemoryPoolMXBean> heapPools = new ArrayList<>();
@@ -25,13 +27,16 @@ final class JvmWatch implements AutoCloseable {
   private final long[] startCount;
   private final long[] startMillis;
   private final AtomicLong maxPauseMillis = new AtomicLong();
+  private final AtomicLong peakBeforeGc = new AtomicLong();
+  private final AtomicLong peakAfterGc = new AtomicLong();
+  private final java.util.Set<String> heapPoolNames = new java.util.HashSet<>();
   private final NotificationListener listener;
 
   private JvmWatch() {
     for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
       if (p.getType() == MemoryType.HEAP && p.isValid()) {
         heapPools.add(p);
-        p.resetPeakUsage();
+        heapPoolNames.add(p.getName());
       }
     }
     startCount = new long[collectors.size()];
@@ -50,6 +55,8 @@ final class JvmWatch implements AutoCloseable {
       if (!info.getGcName().contains("Concurrent") && !info.getGcName().contains("Cycles")) {
         maxPauseMillis.accumulateAndGet(info.getGcInfo().getDuration(), Math::max);
       }
+      peakBeforeGc.accumulateAndGet(heapUsed(info.getGcInfo().getMemoryUsageBeforeGc()), Math::max);
+      peakAfterGc.accumulateAndGet(heapUsed(info.getGcInfo().getMemoryUsageAfterGc()), Math::max);
     };
     for (GarbageCollectorMXBean gc : collectors) {
       if (gc instanceof NotificationEmitter e) {
@@ -62,15 +69,31 @@ final class JvmWatch implements AutoCloseable {
     return new JvmWatch();
   }
 
-  long peakHeapBytes() {
+  private long heapUsed(Map<String, java.lang.management.MemoryUsage> byPool) {
     long sum = 0;
-    for (MemoryPoolMXBean p : heapPools) {
-      sum += p.getPeakUsage().getUsed();
+    for (Map.Entry<String, java.lang.management.MemoryUsage> e : byPool.entrySet()) {
+      if (heapPoolNames.contains(e.getKey())) {
+        sum += e.getValue().getUsed();
+      }
     }
     return sum;
   }
 
-  /** count, totalMillis and maxPauseMillis of the collections since start. */
+  /** The most the heap held at once since start: before the fullest collection, or now. */
+  long peakHeapBytes() {
+    long now = 0;
+    for (MemoryPoolMXBean p : heapPools) {
+      now += p.getUsage().getUsed();
+    }
+    return Math.max(now, peakBeforeGc.get());
+  }
+
+  /** The most the heap held right after a collection since start (0 if none came). */
+  long heapAfterGcBytes() {
+    return peakAfterGc.get();
+  }
+
+  /** count, totalMillis, maxPauseMillis and maxHeapAfterGcBytes of the collections since start. */
   Map<String, Object> gc() {
     long count = 0;
     long millis = 0;
@@ -82,6 +105,7 @@ final class JvmWatch implements AutoCloseable {
     m.put("count", count);
     m.put("totalMillis", millis);
     m.put("maxPauseMillis", maxPauseMillis.get());
+    m.put("maxHeapAfterGcBytes", heapAfterGcBytes());
     m.put("collectors", collectors.stream().map(GarbageCollectorMXBean::getName).toList());
     return m;
   }

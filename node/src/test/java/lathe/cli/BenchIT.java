@@ -137,7 +137,9 @@ class BenchIT {
     assertEquals(20000, j.get("samples").asLong());
     assertEquals(20000, j.get("recoveredSamples").asLong());
     assertTrue(j.get("finalizeMillis").asDouble() > 0 && j.get("recoverMillis").asDouble() > 0, j.toString());
-    assertTrue(j.get("peakHeapBytes").asLong() > 0);
+    long peak = j.get("peakHeapBytes").asLong();
+    assertTrue(peak > 0 && peak <= j.get("maxHeapBytes").asLong(), "the heap never holds more than -Xmx: " + j);
+    assertTrue(j.get("gc").get("maxHeapAfterGcBytes").asLong() <= peak, j.toString());
     assertTrue(j.get("fileBytes").asLong() > 20000L * 16, "media plus tables: " + j);
     assertNoBenchFilesLeft();
   }
