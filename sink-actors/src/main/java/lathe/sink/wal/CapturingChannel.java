@@ -163,7 +163,8 @@ public final class CapturingChannel extends FileChannel {
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
     int n = src.remaining();
-    if (directFile != null && entry != null && n >= writeBackBytes && (bigCommits || !entry.wouldFit(n))) {
+    if (directFile != null && entry != null && n > 0 && n >= writeBackBytes
+        && (bigCommits || !entry.wouldFit(n))) {
       if (active > 0) {
         flush(); // held writes are older: they must not land over this one later
       }

@@ -227,7 +227,7 @@ class CapturingChannelTest {
         direct = FileChannel.open(p, StandardOpenOption.READ);
         direct.close();
       }
-      ch.directBigWrites(direct, 4096, writer);
+      ch.directBigWrites(direct, (int) Files.getFileStore(dir).getBlockSize(), writer);
       byte[] head = new byte[100];
       random.nextBytes(head);
       ch.write(ByteBuffer.wrap(head), 0);
