@@ -94,6 +94,7 @@ public final class EmbeddedNode implements AutoCloseable {
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      lathe.sink.wal.CommitLogSettings.closeAfterTermination(system);
     } catch (Exception e) {
       // The JVM exits after a command anyway; a slow shutdown must not turn success into failure.
     }

@@ -71,6 +71,7 @@ final class NodeCommand implements Callable<Integer> {
         + node.archive());
     System.out.flush();
     node.system().getWhenTerminated().toCompletableFuture().join();
+    lathe.sink.wal.CommitLogSettings.closeAfterTermination(node.system());
     return 0;
   }
 }

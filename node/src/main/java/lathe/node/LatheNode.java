@@ -206,6 +206,7 @@ public final class LatheNode implements AutoCloseable {
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      lathe.sink.wal.CommitLogSettings.closeAfterTermination(system);
     } catch (Exception e) {
       // a slow shutdown leaves recoverable files, which is what shutdown promises anyway
     }

@@ -33,6 +33,9 @@ class RecordWavIT {
     assertTrue(summary.get("finalizeMillis").asLong() >= 0);
     assertEquals("pcm", summary.get("streams").get(0).get("codec").asText());
     assertEquals(250, summary.get("streams").get(0).get("samples").asLong());
+    try (java.util.stream.Stream<Path> wal = Files.list(dir.resolve("data/wal"))) {
+      assertEquals(java.util.List.of(), wal.toList(), "a clean exit leaves nothing in the commit log's folder");
+    }
 
     JsonNode probe = ffprobe(dir, dir.resolve("t.wav"));
     JsonNode stream = probe.get("streams").get(0);

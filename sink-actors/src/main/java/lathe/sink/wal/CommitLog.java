@@ -322,14 +322,16 @@ public final class CommitLog implements AutoCloseable {
     }
   }
 
-  /** Stops the thread once what is queued is written; segments still needed stay for the next start. */
+  /**
+   * Stops the thread once what is queued is written, and waits for it (a second call waits too); segments
+   * still needed stay for the next start.
+   */
   @Override
-  public void close() {
-    if (stopped) {
-      return;
+  public synchronized void close() {
+    if (!stopped) {
+      stopped = true;
+      queue.add(Stop.INSTANCE);
     }
-    stopped = true;
-    queue.add(Stop.INSTANCE);
     try {
       thread.join(30_000);
     } catch (InterruptedException e) {

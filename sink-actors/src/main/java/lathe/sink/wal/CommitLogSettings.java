@@ -26,6 +26,21 @@ public record CommitLogSettings(CommitLog log, long maxEntryBytes, Duration chec
     return Holder.ID.apply(system).settings;
   }
 
+  /**
+   * Closes the system's commit log, if it opened one, and waits for it: after a clean stop every recording has
+   * checkpointed, so its segments are deleted. Call it once the system has terminated; without it the JVM may
+   * exit (a CLI command returning) before the close that termination starts has run, leaving segments behind
+   * for the next start to replay.
+   */
+  public static void closeAfterTermination(ActorSystem<?> system) {
+    if (system.hasExtension(Holder.ID)) {
+      CommitLogSettings s = Holder.ID.apply(system).settings;
+      if (s != null) {
+        s.log().close();
+      }
+    }
+  }
+
   private static final class Holder implements Extension {
     static final ExtensionId<Holder> ID = new ExtensionId<>() {
       @Override
