@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import lathe.node.LatheNode;
 import lathe.sink.recovery.Recovery;
+import lathe.sink.wal.CommitLogSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,6 +65,18 @@ final class NodeCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       throw new UserError("cannot start the node: " + e.getMessage());
     }
+    LatheNode started = node;
+    // On SIGTERM Pekko's own hook runs the coordinated shutdown; this one then closes the commit log and waits
+    // for it, so that the JVM does not halt while the log is still closing (its segments would stay behind
+    // for the next start to replay).
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        started.system().getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        return; // not terminated: the log stays open, and the next start replays it
+      }
+      CommitLogSettings.closeAfterTermination(started.system());
+    }, "lathe-commit-log-close"));
     for (Recovery.Result r : node.recovered()) {
       System.out.println(r.ok() ? "recovered " + r.output() + " (" + r.samples() + " samples)"
           : "could not recover " + r.part() + ": " + r.error());
@@ -71,7 +85,7 @@ final class NodeCommand implements Callable<Integer> {
         + node.archive());
     System.out.flush();
     node.system().getWhenTerminated().toCompletableFuture().join();
-    lathe.sink.wal.CommitLogSettings.closeAfterTermination(node.system());
+    CommitLogSettings.closeAfterTermination(node.system());
     return 0;
   }
 }

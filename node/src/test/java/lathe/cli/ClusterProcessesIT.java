@@ -154,5 +154,12 @@ class ClusterProcessesIT {
         && System.nanoTime() < deadline && sleep(500));
     assertEquals("recovered", recovered.get("state").asText(), recovered.toString());
     assertEquals(file.toString(), recovered.get("path").asText());
+
+    cluster.close(); // SIGTERM to every node: a clean stop leaves no commit log behind
+    for (int i = 0; i < 3; i++) {
+      try (java.util.stream.Stream<Path> wal = java.nio.file.Files.list(cluster.home(i).resolve("wal"))) {
+        assertEquals(java.util.List.of(), wal.toList(), "node " + i + "'s commit log after SIGTERM");
+      }
+    }
   }
 }
