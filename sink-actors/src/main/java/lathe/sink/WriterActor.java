@@ -249,10 +249,9 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   /** Big writes with O_DIRECT where the file system takes it (not tmpfs); the page cache otherwise. */
   private void openDirect(CapturingChannel capture) {
     try {
-      long block = Files.getFileStore(part).getBlockSize();
-      if (block > 0 && block <= 64 * 1024 && Long.bitCount(block) == 1) {
-        capture.directBigWrites(FileChannel.open(part, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT),
-            (int) block,
+      int block = DurableFiles.directIoBlock(part);
+      if (block > 0) {
+        capture.directBigWrites(FileChannel.open(part, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT), block,
             getContext().getSystem().dispatchers().lookup(
                 DispatcherSelector.fromConfig("lathe.big-write-dispatcher")));
       }

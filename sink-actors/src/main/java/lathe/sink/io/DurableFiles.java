@@ -25,6 +25,16 @@ public final class DurableFiles {
     }
   }
 
+  /**
+   * What offsets, lengths and buffers of O_DIRECT writes to file must be aligned to (its file system's block
+   * size), or 0 where that size is unusable (unknown, not a power of two, over 64 KiB). Whether the file system
+   * takes O_DIRECT at all shows only when the file is opened with it.
+   */
+  public static int directIoBlock(Path file) throws IOException {
+    long size = Files.getFileStore(file).getBlockSize();
+    return size > 0 && size <= 64 * 1024 && Long.bitCount(size) == 1 ? (int) size : 0;
+  }
+
   /** Makes a create or rename in the file's directory durable (POSIX: fsync the directory itself). */
   public static void fsyncDirectory(Path file) {
     Path dir = file.toAbsolutePath().getParent();

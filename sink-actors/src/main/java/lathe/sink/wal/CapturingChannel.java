@@ -238,7 +238,7 @@ public final class CapturingChannel extends FileChannel {
   /** A run at position starts at its block, with the bytes the file has there before position. */
   private void startRun(long position) throws IOException {
     if (staged == null) {
-      staged = allocate();
+      staged = CommitLog.allocate(RUN_BYTES, block);
     }
     stagedAt = position / block * block;
     staged.clear().limit((int) (position - stagedAt));
@@ -252,9 +252,6 @@ public final class CapturingChannel extends FileChannel {
     staged.limit(staged.capacity());
   }
 
-  private ByteBuffer allocate() {
-    return ByteBuffer.allocateDirect(RUN_BYTES + block).alignedSlice(block).limit(RUN_BYTES).slice();
-  }
 
   /**
    * Hands the run's whole blocks to the writer thread (after the write before them has ended) and goes on with
@@ -267,7 +264,7 @@ public final class CapturingChannel extends FileChannel {
     }
     awaitInFlight();
     if (spare == null) {
-      spare = allocate();
+      spare = CommitLog.allocate(RUN_BYTES, block);
     }
     ByteBuffer full = staged;
     long at = stagedAt;

@@ -514,7 +514,7 @@ public final class CommitLog implements AutoCloseable {
   }
 
   /** A direct buffer of at least capacity bytes (a multiple of align) whose address is a multiple of align. */
-  private static ByteBuffer allocate(int capacity, int align) {
+  static ByteBuffer allocate(int capacity, int align) {
     int c = (capacity + align - 1) / align * align;
     ByteBuffer b = ByteBuffer.allocateDirect(c + align - 1).alignedSlice(align);
     b.limit(c);
@@ -568,9 +568,9 @@ public final class CommitLog implements AutoCloseable {
     int align = 1;
     if (direct) {
       try {
-        long size = Files.getFileStore(tmp).getBlockSize();
-        if (size > 0 && size <= 64 * 1024 && Long.bitCount(size) == 1) {
-          align = (int) size;
+        int size = DurableFiles.directIoBlock(tmp);
+        if (size > 0) {
+          align = size;
           ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
           writeMagic(ch, align); // also proves that writes of this alignment are taken
         }
