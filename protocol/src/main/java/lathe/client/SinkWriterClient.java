@@ -469,8 +469,7 @@ public final class SinkWriterClient implements AutoCloseable {
         return; // the server ended the stream after Finalize
       }
       Status s = Status.fromThrowable(t);
-      if (s.getCode() != Status.Code.UNAVAILABLE && s.getCode() != Status.Code.CANCELLED
-          && s.getCode() != Status.Code.DEADLINE_EXCEEDED && s.getCode() != Status.Code.INTERNAL) {
+      if (!connectionLost(s)) {
         broken = failure("write " + name, new StatusRuntimeException(s));
         changed.signalAll();
         return;
@@ -481,6 +480,21 @@ public final class SinkWriterClient implements AutoCloseable {
     Thread reconnect = new Thread(this::reconnect, "lathe-reconnect-" + name);
     reconnect.setDaemon(true);
     reconnect.start();
+  }
+
+  /**
+   * Whether a write stream ended with s because the connection was lost (then the client attaches again and
+   * resends) rather than because the node refused something. A cut connection usually ends the call with
+   * UNAVAILABLE, but grpc-java's Netty transport may report it as UNKNOWN "channel closed", with the local
+   * ClosedChannelException (an I/O error) as its cause (grpc-java issue 10120); a status the node sent has no
+   * cause on this side.
+   */
+  static boolean connectionLost(Status s) {
+    return switch (s.getCode()) {
+      case UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, INTERNAL -> true;
+      case UNKNOWN -> s.getCause() instanceof java.io.IOException;
+      default -> false;
+    };
   }
 
   /** Attaches again through the next node that answers and resends what was not acknowledged. */
