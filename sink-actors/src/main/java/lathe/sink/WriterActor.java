@@ -299,7 +299,18 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
           Sample s = si.sample();
           SampleRecord rec = new SampleRecord(a.stream(), s.getSeq(), s.getPts(), s.getDts(), s.getDuration(),
               s.getKey(), s.getDiscontinuity(), s.getData().size(), -1);
-          long offset = writer.append(rec, s.getData().asReadOnlyByteBuffer());
+          ByteBuffer data = s.getData().asReadOnlyByteBuffer();
+          long offset;
+          if (capture != null) {
+            capture.immutableSource(data); // a ByteString never changes: the log's entry need not copy it
+          }
+          try {
+            offset = writer.append(rec, data);
+          } finally {
+            if (capture != null) {
+              capture.immutableSource(null);
+            }
+          }
           journal.appendSample(new SampleRecord(rec.stream(), rec.seq(), rec.pts(), rec.dts(), rec.duration(),
               rec.key(), rec.discontinuity(), rec.size(), offset));
           lastSeq = s.getSeq();

@@ -49,6 +49,8 @@ public final class CapturingChannel extends FileChannel {
   private final byte kind;
   private final int writeBackBytes;
   private CommitLog.Entry entry;
+  /** A buffer whose content never changes: a write from it is kept in the entry by reference, not copied. */
+  private ByteBuffer immutable;
   /** Held writes: the active slots are non-overlapping and do not touch one another; in no order. */
   private Extent[] slots = {new Extent(), new Extent(), new Extent(), new Extent()};
   private int active;
@@ -99,6 +101,14 @@ public final class CapturingChannel extends FileChannel {
     this.directFile = Objects.requireNonNull(direct);
     this.block = block;
     this.directWriter = Objects.requireNonNull(writer);
+  }
+
+  /**
+   * The next writes from {@code src} (this very buffer, e.g. a sample's {@code ByteString} view) may be kept in
+   * the entry without a copy, for its content never changes; null ends that.
+   */
+  public void immutableSource(ByteBuffer src) {
+    this.immutable = src;
   }
 
   /** Writes from now on go into this entry. */
@@ -173,7 +183,7 @@ public final class CapturingChannel extends FileChannel {
       return n;
     }
     if (entry != null && n > 0 && n < writeBackBytes) {
-      entry.write(kind, position, src);
+      entry.write(kind, position, src, src == immutable);
       if (!entry.overflowed()) { // an overflowed commit fsyncs the file at once: holding would only cost a copy
         hold(position, src);
         if (heldBytes >= writeBackBytes || active >= 32) {

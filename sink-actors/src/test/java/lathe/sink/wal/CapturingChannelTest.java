@@ -45,11 +45,24 @@ class CapturingChannelTest {
   /** Fills data with random bytes and writes it at at, through ch and into model; returns the new length. */
   private static int writeRandom(CapturingChannel ch, byte[] data, long at, byte[] model, int length, Random random)
       throws IOException {
+    return writeRandom(ch, data, at, model, length, random, false);
+  }
+
+  /**
+   * immutable: from a read-only view of bytes no one changes (as a sample's ByteString), marked
+   * {@link CapturingChannel#immutableSource}; otherwise from data, which is scrambled afterwards, as a caller
+   * reusing its buffer would.
+   */
+  private static int writeRandom(CapturingChannel ch, byte[] data, long at, byte[] model, int length, Random random,
+      boolean immutable) throws IOException {
     random.nextBytes(data);
-    ByteBuffer src = ByteBuffer.wrap(data);
+    ByteBuffer src = immutable ? ByteBuffer.wrap(data.clone()).asReadOnlyBuffer() : ByteBuffer.wrap(data);
+    ch.immutableSource(immutable ? src : null);
     assertEquals(data.length, ch.write(src, at));
+    ch.immutableSource(null);
     assertEquals(0, src.remaining(), "a write takes all its bytes");
     System.arraycopy(data, 0, model, (int) at, data.length);
+    random.nextBytes(data);
     return Math.max(length, (int) (at + data.length));
   }
 
@@ -66,7 +79,7 @@ class CapturingChannelTest {
   private static void replay(byte[] into, List<CommitLog.Entry> entries) {
     for (CommitLog.Entry e : entries) {
       for (CommitLog.Write w : e.writes()) {
-        System.arraycopy(w.data(), 0, into, (int) w.offset(), w.data().length);
+        w.data().duplicate().get(into, (int) w.offset(), w.data().remaining());
       }
     }
   }
@@ -104,7 +117,7 @@ class CapturingChannelTest {
           data = new byte[1 + random.nextInt(3000)];
           at = random.nextInt(Math.max(1, length - data.length));
         }
-        length = writeRandom(ch, data, at, model, length, random);
+        length = writeRandom(ch, data, at, model, length, random, what < 70 && random.nextBoolean());
         sawHeld |= ch.held() > 0;
         assertEquals(length, ch.size(), "size counts held bytes");
         if (random.nextInt(50) == 0) {
@@ -126,6 +139,28 @@ class CapturingChannelTest {
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file after a flush");
       replay(onDisk = Arrays.copyOf(onDisk, length), entries);
       assertArrayEquals(Arrays.copyOf(model, length), onDisk, "the log's entries over the file at capture start");
+    }
+  }
+
+  @Test
+  void anImmutableSourceIsKeptInTheEntryWithoutACopyAndAnyOtherIsCopied() throws IOException {
+    Path p = dir.resolve("e.part");
+    try (CapturingChannel ch = capturing(p, 1 << 16)) {
+      CommitLog.Entry entry = new CommitLog.Entry(1 << 20);
+      ch.capture(entry);
+      byte[] sample = {1, 2, 3, 4};
+      ByteBuffer view = ByteBuffer.wrap(sample).asReadOnlyBuffer();
+      ch.immutableSource(view);
+      ch.write(view, 0);
+      ch.immutableSource(null);
+      byte[] reused = {5, 6};
+      ch.write(ByteBuffer.wrap(reused), 4);
+      // Breaking the contract on purpose shows which bytes the entry holds: the sample's own, and a copy of the other.
+      sample[0] = 9;
+      reused[0] = 9;
+      assertEquals(9, entry.writes().get(0).data().get(0), "the sample's bytes are not copied");
+      assertEquals(5, entry.writes().get(1).data().get(0), "a buffer the caller may reuse is copied");
+      assertEquals(4, entry.writes().get(0).data().remaining());
     }
   }
 
