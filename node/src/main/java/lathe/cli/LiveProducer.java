@@ -1,7 +1,6 @@
 package lathe.cli;
 
 import com.google.protobuf.ByteString;
-import java.time.Duration;
 import lathe.protocol.FinalizeResult;
 import lathe.protocol.MediaType;
 import lathe.protocol.Sample;
@@ -12,12 +11,11 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One live producer of `lathe bench streams`: opens its recording, sends one sample per timer tick (a
- * fixed-rate timer, so a late tick is caught up as a live source would), and records each sample's time from
- * send to the Ack that covers it. On Stop it stops ticking, waits for the last ack and finalizes.
+ * One live producer of `lathe bench streams`: opens its recording, sends one sample per {@link Tick} of the
+ * {@link Pacer} (fixed rate, so a late tick is caught up as a live source would), and records each sample's time
+ * from send to the Ack that covers it. On Stop it stops sending, waits for the last ack and finalizes.
  */
 final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
 
@@ -27,8 +25,9 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
   record Start(ActorRef<Report> replyTo) implements Command {}
 
   /**
-   * Send until {@code stopAtNanos} (System.nanoTime), the same deadline for every producer; latencies count
-   * from samples sent at {@code measureFromNanos} on (the warm-up before it fills caches and compiles code).
+   * Send on each Tick until {@code stopAtNanos} (System.nanoTime), the same deadline for every producer;
+   * latencies count from samples sent at {@code measureFromNanos} on (the warm-up before it fills caches and
+   * compiles code).
    */
   record Go(long measureFromNanos, long stopAtNanos) implements Command {}
 
@@ -37,7 +36,8 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
   /** opened / finished; error null when all went well. */
   record Report(String name, long sent, long acked, long refused, String error) {}
 
-  private enum Tick implements Command { INSTANCE }
+  /** Send the next sample now (from the {@link Pacer}, after Go). */
+  enum Tick implements Command { INSTANCE }
 
   private record Opened(Throwable failure) implements Command {}
 
@@ -48,24 +48,21 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
   private static final int RING = 1 << 12; // 82 s of 20 ms samples unacknowledged; 32 KiB per producer
 
   static Behavior<Command> create(String name, StreamsTarget target, MediaType type, ByteString data,
-      long ticksPerSample, Duration period, Duration initialDelay, LatencyHistogram latencies) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new LiveProducer(ctx, timers, name, target, type, data, ticksPerSample, period, initialDelay, latencies)));
+      long ticksPerSample, LatencyHistogram latencies) {
+    return Behaviors.setup(ctx -> new LiveProducer(ctx, name, target, type, data, ticksPerSample, latencies));
   }
 
-  private final TimerScheduler<Command> timers;
   private final String name;
   private final StreamsTarget target;
   private final MediaType type;
   private final ByteString data;
   private final long ticksPerSample;
-  private final Duration period;
-  private final Duration initialDelay;
   private final LatencyHistogram latencies;
   private final long[] sentNanos = new long[RING];
   private final ActorRef<SinkEvent> owner;
 
   private ActorRef<Report> startReplyTo;
+  private boolean going;
   private long stopAtNanos;
   private long measureFromNanos;
   private ActorRef<Report> stopReplyTo;
@@ -75,18 +72,14 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
   private long refused;
   private String error;
 
-  private LiveProducer(ActorContext<Command> ctx, TimerScheduler<Command> timers, String name,
-      StreamsTarget target, MediaType type, ByteString data, long ticksPerSample, Duration period,
-      Duration initialDelay, LatencyHistogram latencies) {
+  private LiveProducer(ActorContext<Command> ctx, String name, StreamsTarget target, MediaType type,
+      ByteString data, long ticksPerSample, LatencyHistogram latencies) {
     super(ctx);
-    this.timers = timers;
     this.name = name;
     this.target = target;
     this.type = type;
     this.data = data;
     this.ticksPerSample = ticksPerSample;
-    this.period = period;
-    this.initialDelay = initialDelay;
     this.latencies = latencies;
     this.owner = ctx.messageAdapter(SinkEvent.class, Event::new);
   }
@@ -121,19 +114,16 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
   private Behavior<Command> onGo(Go g) {
     stopAtNanos = g.stopAtNanos();
     measureFromNanos = g.measureFromNanos();
-    if (error == null) {
-      timers.startTimerAtFixedRate(Tick.INSTANCE, Tick.INSTANCE, initialDelay, period);
-    }
+    going = true;
     return this;
   }
 
   private Behavior<Command> onTick() {
-    if (stopping || error != null) {
+    if (!going || stopping || error != null) {
       return this;
     }
-    if (System.nanoTime() >= stopAtNanos) {
+    if (System.nanoTime() - stopAtNanos >= 0) {
       // A backlogged mailbox may deliver Stop late; the deadline keeps every producer to the same duration.
-      timers.cancel(Tick.INSTANCE);
       stopping = true;
       return this;
     }
@@ -177,7 +167,6 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
   private Behavior<Command> onStop(Stop s) {
     stopping = true;
     stopReplyTo = s.replyTo();
-    timers.cancel(Tick.INSTANCE);
     maybeFinalize();
     return this;
   }

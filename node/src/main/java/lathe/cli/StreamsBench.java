@@ -115,11 +115,12 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       List<ActorRef<LiveProducer.Command>> producers = new ArrayList<>();
       // A gRPC client's writeSample may block while its window is full: never on the default dispatcher.
       Props props = cluster == null ? Props.empty() : DispatcherSelector.blocking();
+      long[] phases = new long[count];
       for (int i = 0; i < count; i++) {
         // Spread the first ticks over one period, as independent live sources would be.
-        Duration delay = Duration.ofNanos(ThreadLocalRandom.current().nextLong(period.toNanos()));
+        phases[i] = ThreadLocalRandom.current().nextLong(period.toNanos());
         producers.add(system.systemActorOf(LiveProducer.create(String.format("stream-%05d%s", i, ext), target,
-            type, data, frames, period, delay, latencies), "bench-producer-" + i, props));
+            type, data, frames, latencies), "bench-producer-" + i, props));
       }
       Duration askTimeout = Duration.ofSeconds(60);
       List<LiveProducer.Report> opened = all(system, producers, LiveProducer.Start::new, askTimeout);
@@ -131,8 +132,11 @@ final class StreamsBench implements java.util.concurrent.Callable<Integer> {
       JvmWatch watch = JvmWatch.start();
       long t0 = System.nanoTime();
       long total = warmup.toNanos() + duration.toNanos();
-      producers.forEach(p -> p.tell(new LiveProducer.Go(t0 + warmup.toNanos(), t0 + total)));
-      CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(total, TimeUnit.NANOSECONDS)).get();
+      try (Pacer pacer = new Pacer(producers, phases, period.toNanos(), t0,
+          new LiveProducer.Go(t0 + warmup.toNanos(), t0 + total))) {
+        pacer.start();
+        CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(total, TimeUnit.NANOSECONDS)).get();
+      }
       double seconds = total / 1e9; // every sample counted was sent within it
       List<LiveProducer.Report> done = all(system, producers, LiveProducer.Stop::new, askTimeout);
       long peakHeap = watch.peakHeapBytes();
