@@ -141,7 +141,7 @@ public final class CommitLog implements AutoCloseable {
           while (b.hasRemaining() && container.read(b, w.offset() + b.position()) > 0) {
             // a positional read: the channel's position does not move
           }
-          writes.set(i, new Write(w.file(), w.offset(), b.flip(), 0));
+          writes.set(i, new Write(w.file(), w.offset(), b.clear(), 0)); // all inFile bytes, zeros past the end
         }
       }
       unread = false;
