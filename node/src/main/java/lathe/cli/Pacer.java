@@ -51,7 +51,6 @@ final class Pacer implements AutoCloseable {
   private void run() {
     producers.forEach(p -> p.tell(go));
     long stopAt = go.stopAtNanos();
-    long lastWake = System.nanoTime() - GRANULE_NANOS;
     while (!closed) {
       long now = System.nanoTime();
       if (now - stopAt >= 0) {
@@ -65,8 +64,7 @@ final class Pacer implements AutoCloseable {
         }
         next = Math.min(next, due[i]);
       }
-      lastWake = now;
-      long wake = Math.max(next, lastWake + GRANULE_NANOS);
+      long wake = Math.max(next, now + GRANULE_NANOS);
       if (wake - stopAt > 0) {
         wake = stopAt;
       }

@@ -262,7 +262,6 @@ public final class CapturingChannel extends FileChannel {
     staged.limit(staged.capacity());
   }
 
-
   /**
    * Hands the run's whole blocks to the writer thread (after the write before them has ended) and goes on with
    * the partial last block in the other buffer.
