@@ -228,8 +228,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
             .setCommitLogDir(log.log().dir().toString())
             .build();
         capture = new CapturingChannel(channel, CommitLog.CONTAINER, WRITE_BACK_BYTES);
-        if (log.directBigWrites()) {
-          openDirect(capture);
+        if (log.directBigWrites() || log.directHeldWrites()) {
+          openDirect(capture, log.directBigWrites(), log.directHeldWrites());
         }
         forWriter = capture;
       }
@@ -246,14 +246,22 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
   }
 
-  /** Big writes with O_DIRECT where the file system takes it (not tmpfs); the page cache otherwise. */
-  private void openDirect(CapturingChannel capture) {
+  /**
+   * Big writes, and the whole blocks of held ones, with O_DIRECT where the file system takes it (not tmpfs); the
+   * page cache otherwise.
+   */
+  private void openDirect(CapturingChannel capture, boolean big, boolean held) {
     try {
       int block = DurableFiles.directIoBlock(part);
       if (block > 0) {
-        capture.directBigWrites(FileChannel.open(part, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT), block,
-            getContext().getSystem().dispatchers().lookup(
-                DispatcherSelector.fromConfig("lathe.big-write-dispatcher")));
+        FileChannel direct = FileChannel.open(part, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+        if (big) {
+          capture.directBigWrites(direct, block, getContext().getSystem().dispatchers().lookup(
+              DispatcherSelector.fromConfig("lathe.big-write-dispatcher")));
+        }
+        if (held) {
+          capture.directHeldWrites(direct, block);
+        }
       }
     } catch (IOException | UnsupportedOperationException e) {
       // the page cache it is

@@ -87,7 +87,7 @@ final class SinkTestSupport {
     return SinkSettings.fromConfig(system.settings().config(), Formats.standard())
         .withDurability(lathe.protocol.Durability.FSYNC)
         .withCommitLog(new lathe.sink.wal.CommitLogSettings(log, maxEntryBytes, Duration.ofDays(1), Long.MAX_VALUE,
-            true));
+            true, true));
   }
 
   /**

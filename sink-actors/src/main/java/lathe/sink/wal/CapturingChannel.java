@@ -26,7 +26,8 @@ import java.util.concurrent.Executor;
  * (a later one over an earlier one), so a rewritten size field is written once. At most {@code writeBackBytes}
  * are held; reads, size, truncate and every other use of the file see the held bytes or flush them first.
  *
- * <p>Big writes of commits too big for the log may go to the file with O_DIRECT ({@link #directBigWrites}).
+ * <p>Big writes of commits too big for the log may go to the file with O_DIRECT ({@link #directBigWrites}), and so
+ * may the whole blocks of the held writes ({@link #directHeldWrites}).
  */
 public final class CapturingChannel extends FileChannel {
   /**
@@ -56,11 +57,21 @@ public final class CapturingChannel extends FileChannel {
   private int active;
   private long heldBytes;
 
-  // ---- big writes with O_DIRECT (see #directBigWrites); all unused while directFile is null ----
+  // ---- writes with O_DIRECT (see #directBigWrites, #directHeldWrites); all unused while directFile is null ----
   /** Bytes gathered for one write with O_DIRECT: what the disk took fastest here (README, Benchmarks). */
   static final int RUN_BYTES = 1024 * 1024;
   /** The same file opened with O_DIRECT, or null. */
   private FileChannel directFile;
+  /** Big writes go to directFile in runs ({@link #directBigWrites}). */
+  private boolean directBig;
+  /** The whole blocks of held writes go to directFile ({@link #directHeldWrites}). */
+  private boolean directHeld;
+  /**
+   * Per thread: where the whole blocks of a held write are copied for O_DIRECT. A held range is under twice
+   * writeBackBytes; a longer one goes in several writes.
+   */
+  private static final ThreadLocal<ByteBuffer> HELD_BLOCKS =
+      ThreadLocal.withInitial(() -> CommitLog.allocate(256 * 1024, 64 * 1024));
   /** False once the file system refused a write with O_DIRECT: the page cache from then on. */
   private volatile boolean directWorks = true;
   private Executor directWriter;
@@ -98,9 +109,33 @@ public final class CapturingChannel extends FileChannel {
    * file system refuses a write with O_DIRECT, the page cache takes it and every later one.
    */
   public void directBigWrites(FileChannel direct, int block, Executor writer) {
+    useDirect(direct, block);
+    this.directWriter = Objects.requireNonNull(writer);
+    this.directBig = true;
+  }
+
+  /**
+   * From now on, the held writes' whole blocks go to the file with O_DIRECT, from this process's memory: only
+   * the partial blocks at either end of a held range go through the page cache. Many live streams write
+   * hundreds of MB a second between them; each byte that goes through the page cache is copied into a page that
+   * was allocated for it, and filling new pages was most of the writer threads' CPU on a virtual machine (README,
+   * Benchmarks). The file has every held byte after {@link #flush} all the same. direct and block as for
+   * {@link #directBigWrites} (the same channel, if both are used).
+   */
+  public void directHeldWrites(FileChannel direct, int block) {
+    useDirect(direct, block);
+    this.directHeld = true;
+  }
+
+  private void useDirect(FileChannel direct, int block) {
+    if (block <= 0 || block > 64 * 1024 || Integer.bitCount(block) != 1) {
+      throw new IllegalArgumentException("block " + block + ": a power of two up to 64 KiB expected");
+    }
+    if (directFile != null && directFile != direct) {
+      throw new IllegalStateException("one O_DIRECT channel per file");
+    }
     this.directFile = Objects.requireNonNull(direct);
     this.block = block;
-    this.directWriter = Objects.requireNonNull(writer);
   }
 
   /**
@@ -146,12 +181,49 @@ public final class CapturingChannel extends FileChannel {
           x = y;
         }
       }
-      ByteBuffer b = ByteBuffer.wrap(x.buf, 0, x.len);
-      long at = x.start;
-      while (b.hasRemaining()) {
-        at += file.write(b, at);
+      if (directHeld && directWorks) {
+        writeHeldDirect(x);
+      } else {
+        writeFully(file, ByteBuffer.wrap(x.buf, 0, x.len), x.start);
       }
       release(x);
+    }
+  }
+
+  /**
+   * Writes a held range: its whole blocks with O_DIRECT, the partial blocks at its ends through the page cache,
+   * the highest offset first as in {@link #flush}. If the file system refuses O_DIRECT, the page cache takes
+   * the range and every later one.
+   */
+  private void writeHeldDirect(Extent x) throws IOException {
+    long first = (x.start + block - 1) / block * block; // the first whole block
+    long end = x.end() / block * block; // and where the whole blocks end
+    if (end - first < block) {
+      writeFully(file, ByteBuffer.wrap(x.buf, 0, x.len), x.start);
+      return;
+    }
+    writeFully(file, ByteBuffer.wrap(x.buf, (int) (end - x.start), (int) (x.end() - end)), end);
+    ByteBuffer aligned = HELD_BLOCKS.get();
+    for (long at = first; at < end; ) {
+      int n = (int) Math.min(end - at, aligned.capacity());
+      aligned.clear().put(x.buf, (int) (at - x.start), n).flip();
+      try {
+        writeFully(directFile, aligned, at);
+      } catch (IOException e) {
+        // EINVAL: this file system takes no O_DIRECT writes after all. A real I/O error comes back below.
+        directWorks = false;
+        writeFully(file, ByteBuffer.wrap(x.buf, (int) (at - x.start), (int) (end - at)), at);
+        break;
+      }
+      at += n;
+    }
+    writeFully(file, ByteBuffer.wrap(x.buf, 0, (int) (first - x.start)), x.start);
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
+    long p = at;
+    while (b.hasRemaining()) {
+      p += ch.write(b, p);
     }
   }
 
@@ -173,7 +245,7 @@ public final class CapturingChannel extends FileChannel {
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
     int n = src.remaining();
-    if (directFile != null && entry != null && n > 0 && n >= writeBackBytes
+    if (directBig && entry != null && n > 0 && n >= writeBackBytes
         && (bigCommits || !entry.wouldFit(n))) {
       if (active > 0) {
         flush(); // held writes are older: they must not land over this one later

@@ -14,7 +14,7 @@ import org.apache.pekko.actor.typed.ExtensionId;
  * in {@code lathe.data-dir}/wal, closed when the system has terminated (after every recording's writer stopped).
  */
 public record CommitLogSettings(CommitLog log, long maxEntryBytes, Duration checkpointInterval,
-    long checkpointBytes, boolean directBigWrites) {
+    long checkpointBytes, boolean directBigWrites, boolean directHeldWrites) {
 
   /** The folder of a node's commit log. */
   public static Path dirOf(Path dataDir) {
@@ -67,7 +67,8 @@ public record CommitLogSettings(CommitLog log, long maxEntryBytes, Duration chec
       }
       system.getWhenTerminated().thenRun(log::close);
       settings = new CommitLogSettings(log, cl.getBytes("max-entry-bytes"), cl.getDuration("checkpoint-interval"),
-          cl.getBytes("checkpoint-bytes"), cl.getBoolean("big-writes-direct-io"));
+          cl.getBytes("checkpoint-bytes"), cl.getBoolean("big-writes-direct-io"),
+          cl.getBoolean("held-writes-direct-io"));
     }
   }
 }

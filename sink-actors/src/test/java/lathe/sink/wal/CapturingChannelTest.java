@@ -84,15 +84,25 @@ class CapturingChannelTest {
     }
   }
 
-  @Test
-  void heldWritesReachTheFileAndTheLogExactlyAsWritten() throws IOException {
+  /**
+   * "page cache": held writes go to the file through the page cache; "direct": their whole blocks with O_DIRECT
+   * (a write-back of 16 KiB, so that most held ranges have some); "refused": O_DIRECT asked but every such write
+   * fails (a closed channel), so the page cache takes them.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"page cache", "direct", "refused"})
+  void heldWritesReachTheFileAndTheLogExactlyAsWritten(String mode) throws IOException {
     Random random = new Random(7);
     byte[] model = new byte[4 << 20];
     int length = 0;
     Path p = dir.resolve("a.part");
     List<CommitLog.Entry> entries = new ArrayList<>();
-    try (CapturingChannel ch = capturing(p, 4096);
+    int writeBack = mode.equals("page cache") ? 4096 : 16 << 10;
+    try (CapturingChannel ch = capturing(p, writeBack);
          FileChannel file = FileChannel.open(p, StandardOpenOption.READ)) { // the writer's own view of the file
+      if (!mode.equals("page cache")) {
+        ch.directHeldWrites(directOrRefused(p, mode), (int) Files.getFileStore(dir).getBlockSize());
+      }
       // a header written before capturing starts, as a writer's open does
       byte[] head = new byte[64];
       random.nextBytes(head);
@@ -133,7 +143,7 @@ class CapturingChannelTest {
       entry.readBack(file);
       entries.add(entry);
       assertTrue(sawHeld, "small writes were held");
-      assertTrue(ch.held() <= 4096 + 1500, "at most about the write-back is held: " + ch.held());
+      assertTrue(ch.held() <= writeBack + 1500, "at most about the write-back is held: " + ch.held());
       ch.flush();
       assertEquals(0, ch.held());
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file after a flush");
@@ -227,6 +237,25 @@ class CapturingChannelTest {
   /** File systems that take O_DIRECT writes (tmpfs, for one, may not). */
   private static final Set<String> DIRECT_FILE_SYSTEMS = Set.of("ext4", "xfs", "btrfs");
 
+  /**
+   * p opened with O_DIRECT; for "refused", or where the file system refuses O_DIRECT (never on ext4, xfs, btrfs), a
+   * closed channel, which fails every write as a file system without O_DIRECT would.
+   */
+  private FileChannel directOrRefused(Path p, String mode) throws IOException {
+    FileChannel direct = openDirect(p);
+    if (direct == null) {
+      assertFalse(DIRECT_FILE_SYSTEMS.contains(Files.getFileStore(dir).type()), "O_DIRECT refused on ext4/xfs");
+    }
+    if (mode.equals("refused") || direct == null) {
+      if (direct != null) {
+        direct.close();
+      }
+      direct = FileChannel.open(p, StandardOpenOption.READ);
+      direct.close();
+    }
+    return direct;
+  }
+
   /** p opened with O_DIRECT, as the writer actor opens it; null where the file system refuses. */
   private static FileChannel openDirect(Path p) {
     try {
@@ -251,18 +280,7 @@ class CapturingChannelTest {
     int length;
     ExecutorService writer = Executors.newSingleThreadExecutor();
     try (CapturingChannel ch = capturing(p, 64 << 10)) {
-      FileChannel direct = openDirect(p);
-      if (direct == null) {
-        assertFalse(DIRECT_FILE_SYSTEMS.contains(Files.getFileStore(dir).type()), "O_DIRECT refused on ext4/xfs");
-      }
-      if (mode.equals("refused") || direct == null) {
-        if (direct != null) {
-          direct.close();
-        }
-        direct = FileChannel.open(p, StandardOpenOption.READ);
-        direct.close();
-      }
-      ch.directBigWrites(direct, (int) Files.getFileStore(dir).getBlockSize(), writer);
+      ch.directBigWrites(directOrRefused(p, mode), (int) Files.getFileStore(dir).getBlockSize(), writer);
       byte[] head = new byte[100];
       random.nextBytes(head);
       ch.write(ByteBuffer.wrap(head), 0);
@@ -357,6 +375,46 @@ class CapturingChannelTest {
       assertArrayEquals(model, Files.readAllBytes(p));
     } finally {
       writer.shutdown();
+    }
+  }
+
+  /**
+   * Live streams' samples, held and written back 64 KiB at a time with their whole blocks through O_DIRECT: only
+   * the partial blocks at the ends of each written range stay in the page cache, and the file is exact.
+   */
+  @Test
+  void heldWritesWholeBlocksBypassThePageCacheWhereTheFileSystemAllows() throws Exception {
+    Path p = dir.resolve("held.part");
+    FileStore store = Files.getFileStore(dir);
+    Random random = new Random(9);
+    byte[] model = new byte[44 + 2000 * 3840];
+    random.nextBytes(model);
+    try (CapturingChannel ch = capturing(p, 64 << 10)) {
+      FileChannel direct = openDirect(p);
+      if (direct == null) {
+        assertFalse(DIRECT_FILE_SYSTEMS.contains(store.type()), store.type() + " refused O_DIRECT");
+        return; // nothing bypasses the page cache there: the writer actor opens no O_DIRECT channel
+      }
+      ch.directHeldWrites(direct, (int) store.getBlockSize());
+      ch.write(ByteBuffer.wrap(model, 0, 44), 0); // a BWF header, before capturing starts
+      ch.capture(new CommitLog.Entry(64 << 20));
+      int flushes = 0;
+      for (int at = 44; at < model.length; at += 3840) {
+        ch.write(ByteBuffer.wrap(model, at, 3840), at); // a 20 ms sample
+        ch.write(ByteBuffer.wrap(model, 40, 4), 40); // and the header's data size, as BwfWriter.checkpoint does
+        if (random.nextInt(100) == 0) {
+          ch.flush(); // a checkpoint
+          flushes++;
+        }
+      }
+      ch.flush();
+      long cached = resident(p);
+      if (DIRECT_FILE_SYSTEMS.contains(store.type())) {
+        long written = model.length / (64 << 10) + flushes + 1; // ranges written back, about
+        assertTrue(cached <= (written + 1) * 2 * store.getBlockSize(), store.type() + ": " + cached + " of "
+            + model.length + " bytes in the page cache after " + written + " write-backs");
+      }
+      assertArrayEquals(model, Files.readAllBytes(p));
     }
   }
 }
