@@ -119,8 +119,10 @@ public final class CapturingChannel extends FileChannel {
    * the partial blocks at either end of a held range go through the page cache. Many live streams write
    * hundreds of MB a second between them; each byte that goes through the page cache is copied into a page that
    * was allocated for it, and filling new pages was most of the writer threads' CPU on a virtual machine (README,
-   * Benchmarks). The file has every held byte after {@link #flush} all the same. direct and block as for
-   * {@link #directBigWrites} (the same channel, if both are used).
+   * Benchmarks). Each such write waits for the disk on this thread, which a recording fed faster than real time
+   * cannot afford: while its commits overflow the log (this one, or the one before), the page cache takes its
+   * held writes as before. The file has every held byte after {@link #flush} all the same. direct and block as
+   * for {@link #directBigWrites} (the same channel, if both are used).
    */
   public void directHeldWrites(FileChannel direct, int block) {
     useDirect(direct, block);
@@ -181,7 +183,7 @@ public final class CapturingChannel extends FileChannel {
           x = y;
         }
       }
-      if (directHeld && directWorks) {
+      if (directHeld && directWorks && !bigCommits && (entry == null || !entry.overflowed())) {
         writeHeldDirect(x);
       } else {
         writeFully(file, ByteBuffer.wrap(x.buf, 0, x.len), x.start);
