@@ -170,9 +170,10 @@ public final class CapturingChannel extends FileChannel {
   }
 
   /**
-   * Hands every held write to the file (OS cache), the highest offset first: appended samples land before the
-   * header fields that count them, as the writer wrote them, so that a process killed between two of these
-   * writes leaves a header that never claims more than the file holds.
+   * Hands every held write to the file (the OS cache, or the disk for whole blocks, {@link #directHeldWrites}),
+   * the highest offset first: appended samples land before the header fields that count them, as the writer
+   * wrote them, so that a process killed between two of these writes leaves a header that never claims more
+   * than the file holds.
    */
   public void flush() throws IOException {
     endRun();
