@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import lathe.sink.container.ContainerWriter;
 import lathe.sink.container.SampleRecord;
 import lathe.sink.container.SampleTable;
+import lathe.sink.io.Io;
 
 /**
  * Writes PCM into a BWF file whose header {@link BwfFormat} laid out. The header always declares a size the file
@@ -48,7 +49,7 @@ public final class BwfWriter implements ContainerWriter {
     }
     ByteBuffer bytes = pcm.bigEndian() && pcm.bytesPerSample() > 1 ? toLittleEndian(data) : data;
     long offset = reserve(length);
-    writeFully(bytes, offset);
+    Io.writeFully(channel, bytes, offset);
     return offset;
   }
 
@@ -88,7 +89,7 @@ public final class BwfWriter implements ContainerWriter {
     long dataSize = dataEnd - dataStart;
     if ((dataSize & 1) != 0) {
       // RIFF chunks are word aligned; the pad byte is outside the data size but inside the RIFF size.
-      writeFully(ByteBuffer.allocate(1), dataEnd);
+      Io.writeFully(channel, ByteBuffer.allocate(1), dataEnd);
     }
     writeSizes(dataSize, true);
     finished = true;
@@ -130,18 +131,11 @@ public final class BwfWriter implements ContainerWriter {
       head.put(BwfHeader.ascii("RIFF")).putInt((int) riffSize).put(BwfHeader.ascii("WAVE"));
       head.put(BwfHeader.ascii("JUNK")).putInt(BwfHeader.DS64_PAYLOAD).put(new byte[BwfHeader.DS64_PAYLOAD]);
     }
-    writeFully(head.flip(), 0);
+    Io.writeFully(channel, head.flip(), 0);
     ByteBuffer size = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
     size.putInt(rf64 ? -1 : (int) dataSize).flip();
-    writeFully(size, dataSizeOffset);
+    Io.writeFully(channel, size, dataSizeOffset);
     declaredDataSize = dataSize;
-  }
-
-  private void writeFully(ByteBuffer bytes, long position) throws IOException {
-    long at = position;
-    while (bytes.hasRemaining()) {
-      at += channel.write(bytes, at);
-    }
   }
 
   private ByteBuffer toLittleEndian(ByteBuffer data) {

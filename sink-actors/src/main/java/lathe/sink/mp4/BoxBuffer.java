@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import lathe.sink.io.Io;
 
 /**
  * Box serialization (ISO/IEC 14496-12 §4.2): big-endian fields, nested boxes whose 32-bit size is patched when

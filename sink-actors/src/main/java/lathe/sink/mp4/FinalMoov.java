@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import lathe.sink.container.SampleTable;
+import lathe.sink.io.Io;
 
 /**
  * The plain {@code moov} written at Finalize, with full sample tables streamed from the journal: a first pass

@@ -9,6 +9,7 @@ import java.util.List;
 import lathe.sink.container.ContainerWriter;
 import lathe.sink.container.SampleRecord;
 import lathe.sink.container.SampleTable;
+import lathe.sink.io.Io;
 
 /**
  * MP4 muxing policy (the role of GStreamer's gstqtmux.c), in the order the file is written:

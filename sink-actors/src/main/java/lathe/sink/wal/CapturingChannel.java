@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import lathe.sink.io.Io;
 
 /**
  * A container's file channel that also copies every write into the current {@link CommitLog.Entry}, so that
@@ -60,6 +61,8 @@ public final class CapturingChannel extends FileChannel {
   // ---- writes with O_DIRECT (see #directBigWrites, #directHeldWrites); all unused while directFile is null ----
   /** Bytes gathered for one write with O_DIRECT: what the disk took fastest here (README, Benchmarks). */
   static final int RUN_BYTES = 1024 * 1024;
+  /** The largest block O_DIRECT may have to be aligned to here ({@link lathe.sink.io.DurableFiles#directIoBlock}'s bound). */
+  private static final int MAX_BLOCK = 64 * 1024;
   /** The same file opened with O_DIRECT, or null. */
   private FileChannel directFile;
   /** Big writes go to directFile in runs ({@link #directBigWrites}). */
@@ -71,7 +74,7 @@ public final class CapturingChannel extends FileChannel {
    * writeBackBytes; a longer one goes in several writes.
    */
   private static final ThreadLocal<ByteBuffer> HELD_BLOCKS =
-      ThreadLocal.withInitial(() -> CommitLog.allocate(256 * 1024, 64 * 1024));
+      ThreadLocal.withInitial(() -> CommitLog.allocate(256 * 1024, MAX_BLOCK));
   /** False once the file system refused a write with O_DIRECT: the page cache from then on. */
   private volatile boolean directWorks = true;
   private Executor directWriter;
@@ -130,8 +133,8 @@ public final class CapturingChannel extends FileChannel {
   }
 
   private void useDirect(FileChannel direct, int block) {
-    if (block <= 0 || block > 64 * 1024 || Integer.bitCount(block) != 1) {
-      throw new IllegalArgumentException("block " + block + ": a power of two up to 64 KiB expected");
+    if (block <= 0 || block > MAX_BLOCK || Integer.bitCount(block) != 1) {
+      throw new IllegalArgumentException("block " + block + ": a power of two up to " + MAX_BLOCK + " expected");
     }
     if (directFile != null && directFile != direct) {
       throw new IllegalStateException("one O_DIRECT channel per file");
@@ -187,7 +190,7 @@ public final class CapturingChannel extends FileChannel {
       if (directHeld && directWorks && !bigCommits && (entry == null || !entry.overflowed())) {
         writeHeldDirect(x);
       } else {
-        writeFully(file, ByteBuffer.wrap(x.buf, 0, x.len), x.start);
+        Io.writeFully(file, ByteBuffer.wrap(x.buf, 0, x.len), x.start);
       }
       release(x);
     }
@@ -202,32 +205,25 @@ public final class CapturingChannel extends FileChannel {
     long first = (x.start + block - 1) / block * block; // the first whole block
     long end = x.end() / block * block; // and where the whole blocks end
     if (end - first < block) {
-      writeFully(file, ByteBuffer.wrap(x.buf, 0, x.len), x.start);
+      Io.writeFully(file, ByteBuffer.wrap(x.buf, 0, x.len), x.start);
       return;
     }
-    writeFully(file, ByteBuffer.wrap(x.buf, (int) (end - x.start), (int) (x.end() - end)), end);
+    Io.writeFully(file, ByteBuffer.wrap(x.buf, (int) (end - x.start), (int) (x.end() - end)), end);
     ByteBuffer aligned = HELD_BLOCKS.get();
     for (long at = first; at < end; ) {
       int n = (int) Math.min(end - at, aligned.capacity());
       aligned.clear().put(x.buf, (int) (at - x.start), n).flip();
       try {
-        writeFully(directFile, aligned, at);
+        Io.writeFully(directFile, aligned, at);
       } catch (IOException e) {
         // EINVAL: this file system takes no O_DIRECT writes after all. A real I/O error comes back below.
         directWorks = false;
-        writeFully(file, ByteBuffer.wrap(x.buf, (int) (at - x.start), (int) (end - at)), at);
+        Io.writeFully(file, ByteBuffer.wrap(x.buf, (int) (at - x.start), (int) (end - at)), at);
         break;
       }
       at += n;
     }
-    writeFully(file, ByteBuffer.wrap(x.buf, 0, (int) (first - x.start)), x.start);
-  }
-
-  private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
-    long p = at;
-    while (b.hasRemaining()) {
-      p += ch.write(b, p);
-    }
+    Io.writeFully(file, ByteBuffer.wrap(x.buf, 0, (int) (first - x.start)), x.start);
   }
 
   private void release(Extent x) {
@@ -374,9 +370,7 @@ public final class CapturingChannel extends FileChannel {
     try {
       if (directWorks) {
         try {
-          while (out.hasRemaining()) {
-            directFile.write(out, at + out.position());
-          }
+          Io.writeFully(directFile, out, at);
           return;
         } catch (IOException e) {
           // EINVAL: this file system takes no O_DIRECT writes after all. A real I/O error comes back below.
@@ -384,9 +378,7 @@ public final class CapturingChannel extends FileChannel {
           out.position(0);
         }
       }
-      while (out.hasRemaining()) {
-        file.write(out, at + out.position());
-      }
+      Io.writeFully(file, out, at);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -418,10 +410,7 @@ public final class CapturingChannel extends FileChannel {
     }
     writeWholeBlocks();
     awaitInFlight();
-    ByteBuffer rest = staged.flip();
-    while (rest.hasRemaining()) {
-      file.write(rest, stagedAt + rest.position());
-    }
+    Io.writeFully(file, staged.flip(), stagedAt);
     staged.clear();
     stagedAt = -1;
   }

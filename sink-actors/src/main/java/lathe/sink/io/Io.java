@@ -1,4 +1,4 @@
-package lathe.sink.mp4;
+package lathe.sink.io;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -6,17 +6,17 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
 /** Positional reads and writes that finish the whole buffer (FileChannel may do less per call). */
-final class Io {
+public final class Io {
   private Io() {}
 
-  static void writeFully(FileChannel channel, ByteBuffer data, long position) throws IOException {
+  public static void writeFully(FileChannel channel, ByteBuffer data, long position) throws IOException {
     long at = position;
     while (data.hasRemaining()) {
       at += channel.write(data, at);
     }
   }
 
-  static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
+  public static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(length);
     long at = position;
     while (b.hasRemaining()) {
