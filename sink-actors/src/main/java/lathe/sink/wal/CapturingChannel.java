@@ -7,9 +7,9 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import lathe.sink.io.Io;
 
@@ -61,6 +61,13 @@ public final class CapturingChannel extends FileChannel {
   // ---- writes with O_DIRECT (see #directBigWrites, #directHeldWrites); all unused while directFile is null ----
   /** Bytes gathered for one write with O_DIRECT: what the disk took fastest here (README, Benchmarks). */
   static final int RUN_BYTES = 1024 * 1024;
+  /**
+   * Run buffers per channel: one being gathered, one being written, one waiting to be written. With only two, the
+   * disk waited between writes for the writer thread to wake up and hand it the next run (about 0.12 ms a write,
+   * 15 % of a stream of big samples' time; README, Benchmarks); with a run always waiting, the writes follow one
+   * another at once.
+   */
+  static final int RUN_BUFFERS = 3;
   /** The largest block O_DIRECT may have to be aligned to here ({@link lathe.sink.io.DurableFiles#directIoBlock}'s bound). */
   private static final int MAX_BLOCK = 64 * 1024;
   /** The same file opened with O_DIRECT, or null. */
@@ -81,12 +88,20 @@ public final class CapturingChannel extends FileChannel {
   private int block;
   /** The run being gathered, aligned to block: [0, position) belongs at stagedAt, a multiple of block. */
   private ByteBuffer staged;
-  /** The other buffer: written by directWriter while inFlight is not done. */
-  private ByteBuffer spare;
   /** -1: no run. */
   private long stagedAt = -1;
-  /** The write of spare's whole blocks, or null. */
-  private CompletableFuture<Void> inFlight;
+  /** Guards the fields below, shared with the thread that writes the runs ({@link #drain}). */
+  private final Object runs = new Object();
+  /** Whole blocks handed over for O_DIRECT, in order; the first may be being written. */
+  private final ArrayDeque<Run> queued = new ArrayDeque<>();
+  /** Run buffers not in use. */
+  private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+  /** Run buffers allocated, at most RUN_BUFFERS. */
+  private int buffers;
+  /** A drain is running or about to: it writes every queued run. */
+  private boolean draining;
+  /** The first failed write of a run, or null: this channel's failure from then on. */
+  private IOException runFailure;
   /** The entry before this one overflowed: this one will too, most likely (a stream of big samples). */
   private boolean bigCommits;
 
@@ -102,8 +117,9 @@ public final class CapturingChannel extends FileChannel {
    * log will most likely not take it: the entry would overflow with it, or the entry before overflowed (a
    * stream of big samples, whose commits fsync the files instead of going to the log). Such writes are gathered
    * into aligned runs of whole blocks: the disk reads them from this process's memory, with no copy into the
-   * page cache and nothing left for the next fsync to write back. Each full run is written by {@code writer}
-   * (whose threads never wait for a channel) while the next one is gathered, one write at a time. A run's
+   * page cache and nothing left for the next fsync to write back. Full runs are written by {@code writer} (whose
+   * threads never wait for a channel), one write at a time and in order, while the next ones are gathered; at
+   * most {@link #RUN_BUFFERS} runs exist at once, so the writer thread waits when the disk is slower. A run's
    * partial last block goes through the page cache when the run ends ({@link #endRun}; any flush, read, force,
    * or a write elsewhere ends it), so that the file then has exactly what was written. The next run begins by
    * reading that block back. An entry that does not overflow after all takes its big writes' bytes from the
@@ -131,6 +147,9 @@ public final class CapturingChannel extends FileChannel {
     useDirect(direct, block);
     this.directHeld = true;
   }
+
+  /** Whole blocks for O_DIRECT: buf's remaining bytes belong at at. */
+  private record Run(ByteBuffer buf, long at) {}
 
   private void useDirect(FileChannel direct, int block) {
     if (block <= 0 || block > MAX_BLOCK || Integer.bitCount(block) != 1) {
@@ -319,7 +338,7 @@ public final class CapturingChannel extends FileChannel {
   /** A run at position starts at its block, with the bytes the file has there before position. */
   private void startRun(long position) throws IOException {
     if (staged == null) {
-      staged = CommitLog.allocate(RUN_BYTES, block);
+      staged = takeBuffer();
     }
     stagedAt = position / block * block;
     staged.clear().limit((int) (position - stagedAt));
@@ -334,68 +353,131 @@ public final class CapturingChannel extends FileChannel {
   }
 
   /**
-   * Hands the run's whole blocks to the writer thread (after the write before them has ended) and goes on with
-   * the partial last block in the other buffer.
+   * Hands the run's whole blocks to the thread that writes runs, behind those already queued, and goes on with
+   * the partial last block in another buffer (waiting for one if all are queued).
    */
   private void writeWholeBlocks() throws IOException {
     int whole = staged.position() / block * block;
     if (whole == 0) {
       return;
     }
-    awaitInFlight();
-    if (spare == null) {
-      spare = CommitLog.allocate(RUN_BYTES, block);
-    }
-    ByteBuffer full = staged;
+    ByteBuffer next = takeBuffer();
+    next.clear().put(staged.duplicate().flip().position(whole));
+    ByteBuffer full = staged.flip().limit(whole);
     long at = stagedAt;
-    staged = spare.clear();
-    staged.put(full.duplicate().flip().position(whole));
-    spare = full;
+    staged = next;
     stagedAt += whole;
-    ByteBuffer out = full.flip().limit(whole);
-    try {
-      inFlight = CompletableFuture.runAsync(() -> writeBlocks(out, at), directWriter);
-    } catch (java.util.concurrent.RejectedExecutionException e) { // shutting down: this thread writes them
-      inFlight = CompletableFuture.completedFuture(null);
-      try {
-        writeBlocks(out, at);
-      } catch (java.io.UncheckedIOException u) {
-        throw u.getCause();
-      }
+    boolean start;
+    synchronized (runs) {
+      queued.add(new Run(full, at));
+      start = !draining;
+      draining = true;
+    }
+    if (start) {
+      startDrain();
     }
   }
 
-  /** On the writer thread. */
-  private void writeBlocks(ByteBuffer out, long at) {
+  /** A run buffer: a free one, a new one while fewer than RUN_BUFFERS exist, or the next one a write frees. */
+  private ByteBuffer takeBuffer() throws IOException {
+    synchronized (runs) {
+      while (free.isEmpty() && buffers >= RUN_BUFFERS && runFailure == null) {
+        waitForRuns();
+      }
+      if (runFailure != null) {
+        throw runFailure;
+      }
+      if (!free.isEmpty()) {
+        return free.poll();
+      }
+      buffers++;
+    }
+    return CommitLog.allocate(RUN_BYTES, block);
+  }
+
+  private void startDrain() throws IOException {
     try {
-      if (directWorks) {
-        try {
-          Io.writeFully(directFile, out, at);
+      directWriter.execute(this::drain);
+    } catch (java.util.concurrent.RejectedExecutionException e) { // shutting down: this thread writes them
+      drain();
+    }
+  }
+
+  /**
+   * On the thread that writes runs: writes the queued runs one after another, in order, each as soon as the one
+   * before it ended. After a few, the rest go behind the other recordings' runs waiting for a thread.
+   */
+  private void drain() {
+    for (int i = 0; i < 16; i++) {
+      Run r;
+      IOException failed;
+      synchronized (runs) {
+        r = queued.peek();
+        if (r == null) {
+          draining = false;
+          runs.notifyAll();
           return;
+        }
+        failed = runFailure;
+      }
+      if (failed == null) { // after a failure the file lacks a run: the later ones are not written either
+        try {
+          writeRun(r);
         } catch (IOException e) {
-          // EINVAL: this file system takes no O_DIRECT writes after all. A real I/O error comes back below.
-          directWorks = false;
-          out.position(0);
+          failed = e;
         }
       }
-      Io.writeFully(file, out, at);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      synchronized (runs) {
+        queued.poll();
+        free.add(r.buf());
+        if (failed != null && runFailure == null) {
+          runFailure = failed;
+        }
+        runs.notifyAll();
+      }
+    }
+    try {
+      directWriter.execute(this::drain);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      drain();
     }
   }
 
-  /** Waits for the write in flight, if any; its failure is this channel's. */
-  private void awaitInFlight() throws IOException {
-    CompletableFuture<Void> f = inFlight;
-    if (f == null) {
-      return;
+  /** One run's whole blocks; if the file system refuses O_DIRECT, through the page cache. */
+  private void writeRun(Run r) throws IOException {
+    ByteBuffer out = r.buf();
+    if (directWorks) {
+      try {
+        Io.writeFully(directFile, out, r.at());
+        return;
+      } catch (IOException e) {
+        // EINVAL: this file system takes no O_DIRECT writes after all. A real I/O error comes back below.
+        directWorks = false;
+        out.position(0);
+      }
     }
-    inFlight = null;
+    Io.writeFully(file, out, r.at());
+  }
+
+  /** Waits until every queued run is written; a failed write is this channel's failure. */
+  private void awaitRuns() throws IOException {
+    synchronized (runs) {
+      while (!queued.isEmpty() && runFailure == null) {
+        waitForRuns();
+      }
+      if (runFailure != null) {
+        throw runFailure;
+      }
+    }
+  }
+
+  /** In synchronized (runs). */
+  private void waitForRuns() throws IOException {
     try {
-      f.join();
-    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
-      Throwable c = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
-      throw c instanceof IOException io ? io : new IOException("a write with O_DIRECT failed: " + c, c);
+      runs.wait();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while waiting for a write with O_DIRECT");
     }
   }
 
@@ -405,11 +487,11 @@ public final class CapturingChannel extends FileChannel {
    */
   private void endRun() throws IOException {
     if (stagedAt < 0) {
-      awaitInFlight();
+      awaitRuns();
       return;
     }
     writeWholeBlocks();
-    awaitInFlight();
+    awaitRuns();
     Io.writeFully(file, staged.flip(), stagedAt);
     staged.clear();
     stagedAt = -1;
@@ -580,7 +662,7 @@ public final class CapturingChannel extends FileChannel {
       flush();
     } finally {
       try {
-        awaitInFlight();
+        awaitRuns();
       } finally {
         file.close();
         if (directFile != null) {

@@ -269,16 +269,18 @@ class CapturingChannelTest {
    * A stream of big samples (commits over the log's bound) with small appends, header rewrites, big overwrites,
    * reads and commits in between: every read, every logged entry and the file say exactly what was written.
    * "refused": the file system takes no O_DIRECT write (a closed channel fails each one): the page cache takes
-   * them, nothing is lost.
+   * them, nothing is lost. "pool": the runs are written by a pool of threads, as the node's big-write dispatcher
+   * has, each run possibly on another thread than the one before.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"direct", "refused"})
+  @ValueSource(strings = {"direct", "pool", "refused"})
   void bigWritesOfCommitsTooBigForTheLogReachTheFileExactlyAsWritten(String mode) throws Exception {
     Path p = dir.resolve("big-" + mode + ".part");
     Random random = new Random(11);
     byte[] model = new byte[24 << 20];
     int length;
-    ExecutorService writer = Executors.newSingleThreadExecutor();
+    ExecutorService writer = mode.equals("pool") ? Executors.newFixedThreadPool(4)
+        : Executors.newSingleThreadExecutor();
     try (CapturingChannel ch = capturing(p, 64 << 10)) {
       ch.directBigWrites(directOrRefused(p, mode), (int) Files.getFileStore(dir).getBlockSize(), writer);
       byte[] head = new byte[100];
