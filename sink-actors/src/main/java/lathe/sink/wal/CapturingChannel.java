@@ -90,6 +90,8 @@ public final class CapturingChannel extends FileChannel {
   private ByteBuffer staged;
   /** -1: no run. */
   private long stagedAt = -1;
+  /** Runs begun so far (tests: which writes join a run). */
+  private long runsStarted;
   /** Guards the fields below, shared with the thread that writes the runs ({@link #drain}). */
   private final Object runs = new Object();
   /** Whole blocks handed over for O_DIRECT, in order; the first may be being written. */
@@ -121,7 +123,7 @@ public final class CapturingChannel extends FileChannel {
    * threads never wait for a channel), one write at a time and in order, while the next ones are gathered; at
    * most {@link #RUN_BUFFERS} runs exist at once, so the writer thread waits when the disk is slower. A run's
    * partial last block goes through the page cache when the run ends ({@link #endRun}; any flush, read, force,
-   * or a write elsewhere ends it), so that the file then has exactly what was written. The next run begins by
+   * or a big write elsewhere ends it), so that the file then has exactly what was written. The next run begins by
    * reading that block back. An entry that does not overflow after all takes its big writes' bytes from the
    * file ({@link #readBack}). direct: the same file opened with
    * {@code ExtendedOpenOption.DIRECT}; block: what its offsets, lengths and buffers must be aligned to. If the
@@ -255,6 +257,24 @@ public final class CapturingChannel extends FileChannel {
     }
   }
 
+  /** Whether a held write has some of the n bytes at position. */
+  private boolean overlapsHeld(long position, int n) {
+    if (active == 0) {
+      return false;
+    }
+    for (Extent y : slots) {
+      if (y.active && y.start < position + n && y.end() > position) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs of O_DIRECT writes begun so far. */
+  long runsStarted() {
+    return runsStarted;
+  }
+
   /** Bytes held, not yet handed to the file. */
   public long held() {
     return heldBytes;
@@ -263,9 +283,11 @@ public final class CapturingChannel extends FileChannel {
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
     int n = src.remaining();
-    if (directBig && entry != null && n > 0 && n >= writeBackBytes
-        && (bigCommits || !entry.wouldFit(n))) {
-      if (active > 0) {
+    if (directBig && entry != null && n > 0
+        && (n >= writeBackBytes && (bigCommits || !entry.wouldFit(n))
+            || stagedAt >= 0 && position == stagedAt + staged.position())) {
+      // a big write, or any write that continues the run (the moof and the next mdat header after a fragment)
+      if (overlapsHeld(position, n)) {
         flush(); // held writes are older: they must not land over this one later
       }
       stage(src, position);
@@ -274,7 +296,10 @@ public final class CapturingChannel extends FileChannel {
     }
     if (entry != null && n > 0 && n < writeBackBytes) {
       entry.write(kind, position, src, src == immutable);
-      if (!entry.overflowed()) { // an overflowed commit fsyncs the file at once: holding would only cost a copy
+      // An overflowed commit fsyncs the file at once: holding would only cost a copy. Except while a run is
+      // being gathered (a fragment's mdat header, rewritten behind it): writing it now would end the run and wait
+      // for the disk; held, it lands at the next flush, after the run, as a header field must.
+      if (!entry.overflowed() || stagedAt >= 0) {
         hold(position, src);
         if (heldBytes >= writeBackBytes || active >= 32) {
           flush();
@@ -340,6 +365,7 @@ public final class CapturingChannel extends FileChannel {
     if (staged == null) {
       staged = takeBuffer();
     }
+    runsStarted++;
     stagedAt = position / block * block;
     staged.clear().limit((int) (position - stagedAt));
     while (staged.hasRemaining()) {

@@ -340,6 +340,49 @@ class CapturingChannelTest {
     }
   }
 
+  /**
+   * While a run of big writes is being gathered, a fragment's moof and next mdat header (small writes right after
+   * it) join the run instead of ending it, and a size field rewritten behind the run is held: it reaches the file
+   * only at the flush, after the run, so that a process killed before then leaves no header that claims more
+   * than the file holds. The flush leaves the file exactly as written.
+   */
+  @Test
+  void smallWritesDuringARunJoinItOrWaitBehindIt() throws Exception {
+    Path p = dir.resolve("run.part");
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    Random random = new Random(3);
+    byte[] model = new byte[8 << 20];
+    try (CapturingChannel ch = capturing(p, 64 << 10)) {
+      ch.directBigWrites(directOrRefused(p, "direct"), (int) Files.getFileStore(dir).getBlockSize(), writer);
+      int length = writeRandom(ch, new byte[100], 0, model, 0, random); // ftyp, moov, mdat header
+      ch.flush();
+      ch.capture(new CommitLog.Entry(256 << 10));
+      for (int i = 0; i < 30; i++) { // 3.75 MiB of samples: the entry overflows, they go in runs
+        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
+      }
+      int moofAt = length;
+      length = writeRandom(ch, new byte[1003], length, model, length, random); // the moof
+      length = writeRandom(ch, new byte[16], length, model, length, random); // the next mdat header
+      byte[] before = Arrays.copyOfRange(model, 84, 100);
+      writeRandom(ch, new byte[16], 84, model, length, random); // the fragment's mdat header, behind the run
+      assertTrue(Files.size(p) < moofAt, "the moof and mdat header are in the run, not yet in the file: "
+          + Files.size(p) + " bytes there, the moof at " + moofAt);
+      try (FileChannel other = FileChannel.open(p, StandardOpenOption.READ)) {
+        ByteBuffer header = ByteBuffer.allocate(16);
+        other.read(header, 84);
+        assertArrayEquals(before, header.array(), "the size field waits for the run");
+      }
+      for (int i = 0; i < 4; i++) { // the next fragment's samples follow the run
+        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
+      }
+      assertEquals(1, ch.runsStarted(), "one run: the small writes did not end it");
+      ch.flush();
+      assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p));
+    } finally {
+      writer.shutdown();
+    }
+  }
+
   /** Bytes of p in the page cache, as fincore (util-linux) reports them. */
   private static long resident(Path p) throws IOException, InterruptedException {
     Process f = new ProcessBuilder("fincore", "--bytes", "--noheadings", "--output", "RES", p.toString())
