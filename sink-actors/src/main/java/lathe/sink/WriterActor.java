@@ -525,14 +525,29 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private void startCheckpoint(
       List<Map.Entry<ActorRef<StreamSinkActor.Command>, StreamSinkActor.BatchDurable>> batches) throws IOException {
     long n = entriesLogged; // every write of entries up to n was made before this fsync starts
-    capture.flush(); // held writes and logged journal records into the files, so that the fsync covers them
-    journal.writeOutLogged();
+    journal.writeOutLogged(); // logged journal records into the file, so that the fsync covers them
     if (syncer == null) {
       syncer = new Syncer(channel, journal, getContext().getSystem().dispatchers().lookup(
           DispatcherSelector.fromConfig("lathe.checkpoint-dispatcher")), getContext().getSelf());
     }
     long generation = checkpointsAsked + 1;
-    syncer.ask(generation); // its answer comes through the mailbox: after this message, so after the add below
+    // Held writes and big writes into the container, then the fsync: at once, or (while big writes are queued
+    // for the disk) once they are written, without this thread waiting. Either way the answer comes through the
+    // mailbox, after this message, so after the add below.
+    Syncer s = syncer;
+    ActorRef<Command> self = getContext().getSelf();
+    capture.flushThen(failure -> {
+      IOException error = failure;
+      if (error == null) {
+        try {
+          s.ask(generation);
+          return;
+        } catch (RuntimeException e) { // the dispatcher is shutting down
+          error = new IOException("checkpoint: " + e, e);
+        }
+      }
+      self.tell(new Checkpointed(generation, error));
+    });
     checkpointsAsked = generation;
     checkpoints.add(new Checkpoint(generation, n, batches));
     bytesSinceCheckpoint = 0;

@@ -94,8 +94,10 @@ public final class CapturingChannel extends FileChannel {
   private long runsStarted;
   /** Guards the fields below, shared with the thread that writes the runs ({@link #drain}). */
   private final Object runs = new Object();
-  /** Whole blocks handed over for O_DIRECT, in order; the first may be being written. */
-  private final ArrayDeque<Run> queued = new ArrayDeque<>();
+  /** Work handed to the thread that writes runs, in order; the first may be under way. */
+  private final ArrayDeque<Task> queued = new ArrayDeque<>();
+  /** Where the queued writes end, at most (for {@link #size}). */
+  private long queuedEnd;
   /** Run buffers not in use. */
   private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
   /** Run buffers allocated, at most RUN_BUFFERS. */
@@ -150,8 +152,17 @@ public final class CapturingChannel extends FileChannel {
     this.directHeld = true;
   }
 
+  /** What the thread that writes runs does, in order ({@link #drain}). */
+  private sealed interface Task {}
+
   /** Whole blocks for O_DIRECT: buf's remaining bytes belong at at. */
-  private record Run(ByteBuffer buf, long at) {}
+  private record Run(ByteBuffer buf, long at) implements Task {}
+
+  /** A copy of bytes for the page cache, at at ({@link #flushThen}). */
+  private record Plain(ByteBuffer bytes, long at) implements Task {}
+
+  /** Runs once every task before it is done, with the first failure among all so far, or null. */
+  private record Then(java.util.function.Consumer<IOException> action) implements Task {}
 
   private void useDirect(FileChannel direct, int block) {
     if (block <= 0 || block > MAX_BLOCK || Integer.bitCount(block) != 1) {
@@ -393,9 +404,14 @@ public final class CapturingChannel extends FileChannel {
     long at = stagedAt;
     staged = next;
     stagedAt += whole;
+    enqueue(new Run(full, at), at + whole);
+  }
+
+  private void enqueue(Task t, long end) throws IOException {
     boolean start;
     synchronized (runs) {
-      queued.add(new Run(full, at));
+      queued.add(t);
+      queuedEnd = Math.max(queuedEnd, end);
       start = !draining;
       draining = true;
     }
@@ -435,27 +451,40 @@ public final class CapturingChannel extends FileChannel {
    */
   private void drain() {
     for (int i = 0; i < 16; i++) {
-      Run r;
+      Task t;
       IOException failed;
       synchronized (runs) {
-        r = queued.peek();
-        if (r == null) {
+        t = queued.peek();
+        if (t == null) {
           draining = false;
           runs.notifyAll();
           return;
         }
         failed = runFailure;
       }
-      if (failed == null) { // after a failure the file lacks a run: the later ones are not written either
-        try {
-          writeRun(r);
-        } catch (IOException e) {
-          failed = e;
+      try {
+        if (t instanceof Then then) {
+          then.action().accept(failed);
+        } else if (failed == null) { // after a failure the file lacks a run: the later ones are not written either
+          if (t instanceof Run r) {
+            writeRun(r);
+          } else if (t instanceof Plain p) {
+            Io.writeFully(file, p.bytes(), p.at());
+          }
         }
+      } catch (IOException e) {
+        failed = e;
+      } catch (RuntimeException | Error e) { // the channel fails; the queue goes on, so no one waits forever
+        failed = new IOException("a write with O_DIRECT failed: " + e, e);
       }
       synchronized (runs) {
         queued.poll();
-        free.add(r.buf());
+        if (queued.isEmpty()) {
+          queuedEnd = 0;
+        }
+        if (t instanceof Run r) {
+          free.add(r.buf());
+        }
         if (failed != null && runFailure == null) {
           runFailure = failed;
         }
@@ -483,6 +512,49 @@ public final class CapturingChannel extends FileChannel {
       }
     }
     Io.writeFully(file, out, r.at());
+  }
+
+  /**
+   * {@link #flush} for a checkpoint, without waiting for the disk: while a run is being gathered, its whole blocks,
+   * its partial last block (through the page cache) and then the held writes are queued behind the runs already
+   * queued, and {@code then} runs once they are all written (on the thread that writes runs), with the first
+   * failure or null; the fsync that follows covers them. The run goes on: its partial last block stays gathered,
+   * the next write after it joins the run. Without a run, a plain flush and then at once, on this thread.
+   */
+  public void flushThen(java.util.function.Consumer<IOException> then) throws IOException {
+    boolean idle;
+    synchronized (runs) {
+      idle = queued.isEmpty();
+    }
+    if (stagedAt < 0 && idle) {
+      flush();
+      then.accept(null);
+      return;
+    }
+    if (stagedAt >= 0) {
+      writeWholeBlocks();
+      if (staged.position() > 0) {
+        ByteBuffer tail = ByteBuffer.allocate(staged.position()).put(staged.duplicate().flip()).flip();
+        enqueue(new Plain(tail, stagedAt), stagedAt + tail.remaining());
+      }
+    }
+    while (active > 0) { // the highest offset first, as in flush
+      Extent x = null;
+      for (Extent y : slots) {
+        if (y.active && (x == null || y.start > x.start)) {
+          x = y;
+        }
+      }
+      if (stagedAt >= 0 && x.start < stagedAt + staged.position() && x.end() > stagedAt) {
+        // held bytes over the gathered ones are newer: the run's later write of this block must carry them
+        long from = Math.max(x.start, stagedAt);
+        long to = Math.min(x.end(), stagedAt + staged.position());
+        staged.put((int) (from - stagedAt), x.buf, (int) (from - x.start), (int) (to - from));
+      }
+      enqueue(new Plain(ByteBuffer.wrap(Arrays.copyOf(x.buf, x.len)), x.start), x.end());
+      release(x);
+    }
+    enqueue(new Then(then), 0);
   }
 
   /** Waits until every queued run is written; a failed write is this channel's failure. */
@@ -649,6 +721,11 @@ public final class CapturingChannel extends FileChannel {
   @Override
   public long size() throws IOException {
     long size = file.size();
+    synchronized (runs) {
+      if (!queued.isEmpty()) {
+        size = Math.max(size, queuedEnd);
+      }
+    }
     if (stagedAt >= 0) {
       size = Math.max(size, stagedAt + staged.position());
     }

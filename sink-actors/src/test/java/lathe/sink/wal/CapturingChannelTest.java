@@ -3,6 +3,7 @@ package lathe.sink.wal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -267,8 +268,9 @@ class CapturingChannelTest {
 
   /**
    * A stream of big samples (commits over the log's bound) with small appends, header rewrites, big overwrites,
-   * reads and commits in between: every read, every logged entry and the file say exactly what was written.
-   * "refused": the file system takes no O_DIRECT write (a closed channel fails each one): the page cache takes
+   * reads and commits in between: every read, every logged entry and the file say exactly what was written; a
+   * commit that does not wait ({@link CapturingChannel#flushThen}) asks for its fsync only once the file has every
+   * write made before it. "refused": the file system takes no O_DIRECT write (a closed channel fails each one): the page cache takes
    * them, nothing is lost. "pool": the runs are written by a pool of threads, as the node's big-write dispatcher
    * has, each run possibly on another thread than the one before.
    */
@@ -293,6 +295,8 @@ class CapturingChannelTest {
       ch.capture(entry);
       int logged = 0;
       int overflowed = 0;
+      int asked = 0;
+      List<String> checks = java.util.Collections.synchronizedList(new ArrayList<>());
       for (int i = 0; i < 500 && length < model.length - (1 << 20); i++) {
         int what = random.nextInt(100);
         byte[] data;
@@ -303,9 +307,12 @@ class CapturingChannelTest {
         } else if (what < 60) { // a small one (a moof, a header at the end)
           data = new byte[1 + random.nextInt(3000)];
           at = length;
-        } else if (what < 70) { // a size field in the header
+        } else if (what < 65) { // a size field in the header
           data = new byte[4];
           at = random.nextInt(96);
+        } else if (what < 70) { // a size field near the end (the open fragment's mdat header)
+          data = new byte[4];
+          at = Math.max(100, length - 4 - random.nextInt(6000));
         } else if (what < 75) { // a big write over what is already there
           data = new byte[(64 << 10) + random.nextInt(100 << 10)];
           at = random.nextInt(Math.max(1, length - data.length));
@@ -313,10 +320,17 @@ class CapturingChannelTest {
           assertReadSeesAllWritten(ch, model, length, random, 300 << 10);
           continue;
         } else { // a group commit, as the writer actor makes it
-          if (entry.overflowed()) { // the files are fsynced: what they hold is durable
+          if (entry.overflowed() && random.nextBoolean()) { // the files are fsynced: what they hold is durable
             ch.flush();
             overflowed++;
             assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file at a big commit");
+            System.arraycopy(model, 0, onDisk, 0, length);
+          } else if (entry.overflowed()) { // the same, without waiting: the fsync comes once the writes are done
+            byte[] expected = Arrays.copyOf(model, length);
+            int k = overflowed++;
+            ch.flushThen(failure -> checks.add(failure != null ? "commit " + k + ": " + failure
+                : Arrays.equals(expected, readQuietly(p)) ? "" : "commit " + k + ": the file differs"));
+            asked++;
             System.arraycopy(model, 0, onDisk, 0, length);
           } else { // logged: a replay over the file as it was at the last commit gives what was written
             ch.readBack(entry);
@@ -334,6 +348,11 @@ class CapturingChannelTest {
       ch.flush();
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file after a flush");
       assertTrue(logged > 3 && overflowed > 3, "both kinds of commit: " + logged + " logged, " + overflowed);
+      assertTrue(asked > 3, "commits without waiting: " + asked);
+      assertEquals(asked, checks.size(), "each commit's fsync was asked for");
+      for (String c : checks) {
+        assertEquals("", c, "when the fsync is asked for, the file has every write before the commit");
+      }
       assertTrue(length > 8 << 20, "runs of more than one buffer: " + length);
     } finally {
       writer.shutdown();
@@ -344,7 +363,8 @@ class CapturingChannelTest {
    * While a run of big writes is being gathered, a fragment's moof and next mdat header (small writes right after
    * it) join the run instead of ending it, and a size field rewritten behind the run is held: it reaches the file
    * only at the flush, after the run, so that a process killed before then leaves no header that claims more
-   * than the file holds. The flush leaves the file exactly as written.
+   * than the file holds. A checkpoint that does not wait leaves the run going too. The flush leaves the file
+   * exactly as written.
    */
   @Test
   void smallWritesDuringARunJoinItOrWaitBehindIt() throws Exception {
@@ -376,10 +396,29 @@ class CapturingChannelTest {
         length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
       }
       assertEquals(1, ch.runsStarted(), "one run: the small writes did not end it");
+      // A checkpoint that does not wait, with a field rewritten inside the run's partial last block: the run
+      // goes on after it, and its later write of that block carries the field.
+      writeRandom(ch, new byte[4], length - 10, model, length, random);
+      java.util.concurrent.CompletableFuture<IOException> asked = new java.util.concurrent.CompletableFuture<>();
+      ch.flushThen(asked::complete);
+      assertNull(asked.get(30, java.util.concurrent.TimeUnit.SECONDS), "no write failed");
+      assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file when the fsync is asked for");
+      for (int i = 0; i < 4; i++) {
+        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
+      }
+      assertEquals(1, ch.runsStarted(), "one run: the checkpoint did not end it either");
       ch.flush();
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p));
     } finally {
       writer.shutdown();
+    }
+  }
+
+  private static byte[] readQuietly(Path p) {
+    try {
+      return Files.readAllBytes(p);
+    } catch (IOException e) {
+      return new byte[0];
     }
   }
 
