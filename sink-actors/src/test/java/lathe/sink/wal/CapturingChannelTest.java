@@ -283,8 +283,7 @@ class CapturingChannelTest {
     int length;
     ExecutorService writer = mode.equals("pool") ? Executors.newFixedThreadPool(4)
         : Executors.newSingleThreadExecutor();
-    try (CapturingChannel ch = capturing(p, 64 << 10)) {
-      ch.directBigWrites(directOrRefused(p, mode), (int) Files.getFileStore(dir).getBlockSize(), writer);
+    try (CapturingChannel ch = withRuns(p, writer, mode)) {
       byte[] head = new byte[100];
       random.nextBytes(head);
       ch.write(ByteBuffer.wrap(head), 0);
@@ -372,8 +371,7 @@ class CapturingChannelTest {
     ExecutorService writer = Executors.newSingleThreadExecutor();
     Random random = new Random(3);
     byte[] model = new byte[8 << 20];
-    try (CapturingChannel ch = capturing(p, 64 << 10)) {
-      ch.directBigWrites(directOrRefused(p, "direct"), (int) Files.getFileStore(dir).getBlockSize(), writer);
+    try (CapturingChannel ch = withRuns(p, writer, "direct")) {
       int length = writeRandom(ch, new byte[100], 0, model, 0, random); // ftyp, moov, mdat header
       ch.flush();
       ch.capture(new CommitLog.Entry(256 << 10));
@@ -399,9 +397,7 @@ class CapturingChannelTest {
       // A checkpoint that does not wait, with a field rewritten inside the run's partial last block: the run
       // goes on after it, and its later write of that block carries the field.
       writeRandom(ch, new byte[4], length - 10, model, length, random);
-      java.util.concurrent.CompletableFuture<IOException> asked = new java.util.concurrent.CompletableFuture<>();
-      ch.flushThen(asked::complete);
-      assertNull(asked.get(30, java.util.concurrent.TimeUnit.SECONDS), "no write failed");
+      checkpointWithoutWaiting(ch);
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file when the fsync is asked for");
       for (int i = 0; i < 4; i++) {
         length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
@@ -412,6 +408,61 @@ class CapturingChannelTest {
     } finally {
       writer.shutdown();
     }
+  }
+
+  /**
+   * A fragment's mdat header joined the run; when the fragment closes, two of its fields are rewritten behind the
+   * run. At the next checkpoint that does not wait, each goes to the page cache as the whole block the run wrote
+   * (no read of the block from the disk first), the second one's block carrying the first; a field in a block
+   * the run never kept goes as it is. The file is exact at the checkpoint and after.
+   */
+  @Test
+  void fieldsRewrittenInABlockTheRunKeptGoAsTheWholeBlock() throws Exception {
+    Path p = dir.resolve("fields.part");
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    Random random = new Random(4);
+    byte[] model = new byte[8 << 20];
+    try (CapturingChannel ch = withRuns(p, writer, "direct")) {
+      int length = writeRandom(ch, new byte[100], 0, model, 0, random);
+      ch.flush();
+      ch.capture(new CommitLog.Entry(256 << 10));
+      for (int i = 0; i < 10; i++) {
+        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
+      }
+      int mdatAt = length;
+      length = writeRandom(ch, new byte[16], length, model, length, random); // the fragment's open mdat header
+      for (int i = 0; i < 12; i++) { // 1.5 MiB: the run hands the header's block to the disk
+        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
+      }
+      length = writeRandom(ch, new byte[1003], length, model, length, random); // the moof
+      writeRandom(ch, new byte[4], mdatAt + 8, model, length, random); // the mdat's type and size, apart
+      writeRandom(ch, new byte[4], mdatAt, model, length, random);
+      writeRandom(ch, new byte[4], 84, model, length, random); // a field the run never had
+      checkpointWithoutWaiting(ch);
+      assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file when the fsync is asked for");
+      assertEquals(2, ch.wholeBlockHeldWrites(), "the two fields in the kept block went as whole blocks");
+      for (int i = 0; i < 4; i++) {
+        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
+      }
+      ch.flush();
+      assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p));
+    } finally {
+      writer.shutdown();
+    }
+  }
+
+  /** A new container file whose big writes go in runs with O_DIRECT written by writer (mode: directOrRefused). */
+  private CapturingChannel withRuns(Path p, ExecutorService writer, String mode) throws IOException {
+    CapturingChannel ch = capturing(p, 64 << 10);
+    ch.directBigWrites(directOrRefused(p, mode), (int) Files.getFileStore(dir).getBlockSize(), writer);
+    return ch;
+  }
+
+  /** A checkpoint as the writer makes it at a big commit ({@link CapturingChannel#flushThen}), awaited. */
+  private static void checkpointWithoutWaiting(CapturingChannel ch) throws Exception {
+    java.util.concurrent.CompletableFuture<IOException> asked = new java.util.concurrent.CompletableFuture<>();
+    ch.flushThen(asked::complete);
+    assertNull(asked.get(30, java.util.concurrent.TimeUnit.SECONDS), "no write failed");
   }
 
   private static byte[] readQuietly(Path p) {
