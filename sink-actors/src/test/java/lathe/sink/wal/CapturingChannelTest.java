@@ -270,9 +270,9 @@ class CapturingChannelTest {
    * A stream of big samples (commits over the log's bound) with small appends, header rewrites, big overwrites,
    * reads and commits in between: every read, every logged entry and the file say exactly what was written; a
    * commit that does not wait ({@link CapturingChannel#flushThen}) asks for its fsync only once the file has every
-   * write made before it. "refused": the file system takes no O_DIRECT write (a closed channel fails each one): the page cache takes
-   * them, nothing is lost. "pool": the runs are written by a pool of threads, as the node's big-write dispatcher
-   * has, each run possibly on another thread than the one before.
+   * write made before it. "refused": the file system takes no O_DIRECT write (a closed channel fails each one):
+   * the page cache takes them, nothing is lost. "pool": the runs are written by a pool of threads, as the node's
+   * big-write dispatcher has, each run possibly on another thread than the one before.
    */
   @ParameterizedTest
   @ValueSource(strings = {"direct", "pool", "refused"})
