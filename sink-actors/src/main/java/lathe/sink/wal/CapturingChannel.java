@@ -8,9 +8,14 @@ import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 import lathe.sink.io.Io;
 
 /**
@@ -96,7 +101,7 @@ public final class CapturingChannel extends FileChannel {
    * Blocks of the run that small writes joined (a fragment's mdat header, rewritten once the fragment closes):
    * their start, until the run hands them to the disk. Then {@link #recent} keeps a copy of each.
    */
-  private final java.util.ArrayList<Long> watched = new java.util.ArrayList<>();
+  private final ArrayList<Long> watched = new ArrayList<>();
   /**
    * The content of a few such blocks as the run wrote them, kept up to date with the held writes written over
    * them since ({@link #flushThen}): a held write inside one goes to the page cache as the whole block, which
@@ -104,7 +109,7 @@ public final class CapturingChannel extends FileChannel {
    * read it back from the disk, up to 3.5 ms behind an fsync's cache flush.) Cleared whenever the file may
    * change some other way.
    */
-  private final java.util.LinkedHashMap<Long, byte[]> recent = new java.util.LinkedHashMap<>();
+  private final LinkedHashMap<Long, byte[]> recent = new LinkedHashMap<>();
   private static final int RECENT_BLOCKS = 8;
   /** Whole blocks written for held writes (tests). */
   private long wholeBlockHeldWrites;
@@ -178,7 +183,7 @@ public final class CapturingChannel extends FileChannel {
   private record Plain(ByteBuffer bytes, long at) implements Task {}
 
   /** Runs once every task before it is done, with the first failure among all so far, or null. */
-  private record Then(java.util.function.Consumer<IOException> action) implements Task {}
+  private record Then(Consumer<IOException> action) implements Task {}
 
   private void useDirect(FileChannel direct, int block) {
     if (block <= 0 || block > MAX_BLOCK || Integer.bitCount(block) != 1) {
@@ -230,12 +235,7 @@ public final class CapturingChannel extends FileChannel {
     endRun();
     recent.clear(); // held writes go to the file below, not into the copies
     while (active > 0) {
-      Extent x = null;
-      for (Extent y : slots) {
-        if (y.active && (x == null || y.start > x.start)) {
-          x = y;
-        }
-      }
+      Extent x = highestHeld();
       if (directHeld && directWorks && !bigCommits && (entry == null || !entry.overflowed())) {
         writeHeldDirect(x);
       } else {
@@ -283,6 +283,17 @@ public final class CapturingChannel extends FileChannel {
     if (x.buf.length > 2 * writeBackBytes) {
       x.buf = new byte[64]; // a slot does not keep more than the write-back needs
     }
+  }
+
+  /** The held range that starts last (flushes go from the highest offset down); at least one is held. */
+  private Extent highestHeld() {
+    Extent x = null;
+    for (Extent y : slots) {
+      if (y.active && (x == null || y.start > x.start)) {
+        x = y;
+      }
+    }
+    return x;
   }
 
   /** Whether a held write has some of the n bytes at position. */
@@ -432,7 +443,7 @@ public final class CapturingChannel extends FileChannel {
     next.clear().put(staged.duplicate().flip().position(whole));
     ByteBuffer full = staged.flip().limit(whole);
     long at = stagedAt;
-    for (java.util.Iterator<Long> i = watched.iterator(); i.hasNext(); ) {
+    for (Iterator<Long> i = watched.iterator(); i.hasNext(); ) {
       long b = i.next();
       if (b >= at && b < at + whole) { // the run hands this block to the disk now: keep what it writes there
         byte[] copy = new byte[block];
@@ -483,7 +494,7 @@ public final class CapturingChannel extends FileChannel {
   private void startDrain() throws IOException {
     try {
       directWriter.execute(this::drain);
-    } catch (java.util.concurrent.RejectedExecutionException e) { // shutting down: this thread writes them
+    } catch (RejectedExecutionException e) { // shutting down: this thread writes them
       drain();
     }
   }
@@ -536,7 +547,7 @@ public final class CapturingChannel extends FileChannel {
     }
     try {
       directWriter.execute(this::drain);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       drain();
     }
   }
@@ -564,7 +575,7 @@ public final class CapturingChannel extends FileChannel {
    * failure or null; the fsync that follows covers them. The run goes on: its partial last block stays gathered,
    * the next write after it joins the run. Without a run, a plain flush and then at once, on this thread.
    */
-  public void flushThen(java.util.function.Consumer<IOException> then) throws IOException {
+  public void flushThen(Consumer<IOException> then) throws IOException {
     boolean idle;
     synchronized (runs) {
       idle = queued.isEmpty();
@@ -582,12 +593,7 @@ public final class CapturingChannel extends FileChannel {
       }
     }
     while (active > 0) { // the highest offset first, as in flush
-      Extent x = null;
-      for (Extent y : slots) {
-        if (y.active && (x == null || y.start > x.start)) {
-          x = y;
-        }
-      }
+      Extent x = highestHeld();
       if (stagedAt >= 0 && x.start < stagedAt + staged.position() && x.end() > stagedAt) {
         // held bytes over the gathered ones are newer: the run's later write of this block must carry them
         long from = Math.max(x.start, stagedAt);

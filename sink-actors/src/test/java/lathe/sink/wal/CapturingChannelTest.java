@@ -372,12 +372,8 @@ class CapturingChannelTest {
     Random random = new Random(3);
     byte[] model = new byte[8 << 20];
     try (CapturingChannel ch = withRuns(p, writer, "direct")) {
-      int length = writeRandom(ch, new byte[100], 0, model, 0, random); // ftyp, moov, mdat header
-      ch.flush();
-      ch.capture(new CommitLog.Entry(256 << 10));
-      for (int i = 0; i < 30; i++) { // 3.75 MiB of samples: the entry overflows, they go in runs
-        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
-      }
+      int length = headerThenCapture(ch, model, random);
+      length = appendSamples(ch, 30, length, model, random); // 3.75 MiB: the entry overflows, they go in runs
       int moofAt = length;
       length = writeRandom(ch, new byte[1003], length, model, length, random); // the moof
       length = writeRandom(ch, new byte[16], length, model, length, random); // the next mdat header
@@ -390,18 +386,14 @@ class CapturingChannelTest {
         other.read(header, 84);
         assertArrayEquals(before, header.array(), "the size field waits for the run");
       }
-      for (int i = 0; i < 4; i++) { // the next fragment's samples follow the run
-        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
-      }
+      length = appendSamples(ch, 4, length, model, random); // the next fragment's samples follow the run
       assertEquals(1, ch.runsStarted(), "one run: the small writes did not end it");
       // A checkpoint that does not wait, with a field rewritten inside the run's partial last block: the run
       // goes on after it, and its later write of that block carries the field.
       writeRandom(ch, new byte[4], length - 10, model, length, random);
       checkpointWithoutWaiting(ch);
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file when the fsync is asked for");
-      for (int i = 0; i < 4; i++) {
-        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
-      }
+      length = appendSamples(ch, 4, length, model, random);
       assertEquals(1, ch.runsStarted(), "one run: the checkpoint did not end it either");
       ch.flush();
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p));
@@ -423,17 +415,11 @@ class CapturingChannelTest {
     Random random = new Random(4);
     byte[] model = new byte[8 << 20];
     try (CapturingChannel ch = withRuns(p, writer, "direct")) {
-      int length = writeRandom(ch, new byte[100], 0, model, 0, random);
-      ch.flush();
-      ch.capture(new CommitLog.Entry(256 << 10));
-      for (int i = 0; i < 10; i++) {
-        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
-      }
+      int length = headerThenCapture(ch, model, random);
+      length = appendSamples(ch, 10, length, model, random);
       int mdatAt = length;
       length = writeRandom(ch, new byte[16], length, model, length, random); // the fragment's open mdat header
-      for (int i = 0; i < 12; i++) { // 1.5 MiB: the run hands the header's block to the disk
-        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
-      }
+      length = appendSamples(ch, 12, length, model, random); // 1.5 MiB: the run hands the header's block over
       length = writeRandom(ch, new byte[1003], length, model, length, random); // the moof
       writeRandom(ch, new byte[4], mdatAt + 8, model, length, random); // the mdat's type and size, apart
       writeRandom(ch, new byte[4], mdatAt, model, length, random);
@@ -441,9 +427,7 @@ class CapturingChannelTest {
       checkpointWithoutWaiting(ch);
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p), "the file when the fsync is asked for");
       assertEquals(2, ch.wholeBlockHeldWrites(), "the two fields in the kept block went as whole blocks");
-      for (int i = 0; i < 4; i++) {
-        length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
-      }
+      length = appendSamples(ch, 4, length, model, random);
       ch.flush();
       assertArrayEquals(Arrays.copyOf(model, length), Files.readAllBytes(p));
     } finally {
@@ -456,6 +440,26 @@ class CapturingChannelTest {
     CapturingChannel ch = capturing(p, 64 << 10);
     ch.directBigWrites(directOrRefused(p, mode), (int) Files.getFileStore(dir).getBlockSize(), writer);
     return ch;
+  }
+
+  /**
+   * 100 bytes at 0 (ftyp, moov, mdat header) in the file, then an entry that big samples soon overflow is captured;
+   * returns the length.
+   */
+  private static int headerThenCapture(CapturingChannel ch, byte[] model, Random random) throws IOException {
+    int length = writeRandom(ch, new byte[100], 0, model, 0, random);
+    ch.flush();
+    ch.capture(new CommitLog.Entry(256 << 10));
+    return length;
+  }
+
+  /** n samples of 128 KiB appended at length; returns the new length. */
+  private static int appendSamples(CapturingChannel ch, int n, int length, byte[] model, Random random)
+      throws IOException {
+    for (int i = 0; i < n; i++) {
+      length = writeRandom(ch, new byte[128 << 10], length, model, length, random);
+    }
+    return length;
   }
 
   /** A checkpoint as the writer makes it at a big commit ({@link CapturingChannel#flushThen}), awaited. */
