@@ -90,7 +90,7 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
         .onMessage(Start.class, this::onStart)
         .onMessage(Opened.class, this::onOpened)
         .onMessage(Go.class, this::onGo)
-        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessage(Tick.class, t -> onTick())
         .onMessage(Event.class, this::onEvent)
         .onMessage(Stop.class, this::onStop)
         .onMessage(Finalized.class, this::onFinalized)

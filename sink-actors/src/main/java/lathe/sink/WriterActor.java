@@ -48,7 +48,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * Owns a recording's files: {@code NAME.part} (the container) and {@code NAME.journal}. Runs on the I/O
  * dispatcher. Batches from the stream actors are written as they come; a {@link Sync} queued behind them makes
  * one group commit (checkpoint, fsync data, fsync journal) for every batch that arrived meanwhile, and only then
- * are the batches reported durable. With durability os the Sync hands the journal records to the OS instead,
+ * are the batches reported durable (once every stream has a batch waiting, the commit is made at once, without
+ * the Sync: no other batch is waited for). With durability os the commit hands the journal records to the OS instead,
  * and every {@code lathe.sink.write-behind-bytes} an fdatasync of the container runs on another I/O thread
  * (acknowledgements do not wait for it), so that dirty pages do not pile up over a long recording and
  * Finalize's fsync has little left to write.
@@ -156,6 +157,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private JournalWriter journal;
   private SinkError failure;
   private boolean syncQueued;
+  /** The recording's streams: a commit with a batch of each need not wait for more. */
+  private int streams;
   private final long writeBehindBytes;
   private long bytesSinceWriteBehind;
   /** The background fdatasync shares the container's channel: Finalize waits for it. */
@@ -233,6 +236,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         }
         forWriter = capture;
       }
+      streams = header.getStreamsCount();
       writer = format.create(forWriter, header.getStreamsList(), header.getMetadata());
       journal = JournalWriter.create(journalPath, header);
       commitToDisk();
@@ -272,15 +276,16 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Append.class, this::onAppend)
-        .onMessageEquals(Sync.INSTANCE, () -> {
-          onSync();
+        .onMessage(Sync.class, x -> {
+          syncQueued = false;
+          commit();
           maybeWriteBehind();
           return this;
         })
         .onMessage(WrittenBehind.class, this::onWrittenBehind)
         .onMessage(Logged.class, this::onLogged)
         .onMessage(Checkpointed.class, this::onCheckpointed)
-        .onMessageEquals(CheckpointTick.INSTANCE, this::onCheckpointTick)
+        .onMessage(CheckpointTick.class, x -> onCheckpointTick())
         .onMessage(Commit.class, this::onCommit)
         .onSignal(PostStop.class, s -> {
           releaseOnStop();
@@ -345,16 +350,16 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       // would come after them). It leaves nothing pending, so no Sync is needed.
       return commit();
     }
-    if (!syncQueued) {
+    if (pending.size() == streams) {
+      // Every stream has a batch here (each Append of a one-stream recording): no other is waited for, and the
+      // commit need not wait for a Sync behind the messages already queued.
+      commit();
+      maybeWriteBehind();
+    } else if (!syncQueued) {
       syncQueued = true;
       getContext().getSelf().tell(Sync.INSTANCE);
     }
     return this;
-  }
-
-  private Behavior<Command> onSync() {
-    syncQueued = false;
-    return commit();
   }
 
   /** A group commit of the pending batches. */
@@ -722,7 +727,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         failAll();
       }
     } else {
-      onSync();
+      syncQueued = false;
+      commit();
     }
     if (failure != null) {
       c.replyTo().tell(new Committed(target, 0, failure));
