@@ -1,5 +1,6 @@
 package lathe.cli;
 
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,6 +30,10 @@ public final class Lathe implements Runnable {
   public static void main(String[] args) {
     // Start logging before Pekko does, so that no early log call is queued and replayed with a warning.
     org.slf4j.LoggerFactory.getLogger(Lathe.class);
+    // grpc-java logs through java.util.logging, whose console handler would print its warnings with their stack
+    // traces in a format of its own: it goes to logback instead, where logback.xml decides.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
     System.exit(run(args));
   }
 

@@ -37,6 +37,10 @@ class CommandErrorsIT {
     fails("UNAVAILABLE: open x.wav through 127.0.0.1:1 failed", "record", "--cluster", "127.0.0.1:1", "--name",
         "x.wav", "--source", "tone:48000:2", "--duration", "1s");
     fails("cannot reach 127.0.0.1:1", "status", "--cluster", "127.0.0.1:1");
+    // a name that does not resolve: gRPC's own logging of it (a stack trace) must not reach the user
+    fails("Unable to resolve host", "record", "--cluster", "nohost.invalid:1", "--name", "x.wav", "--source",
+        "tone:48000:2", "--duration", "1s");
+    fails("Unable to resolve host", "bench", "streams", "--count", "1", "--cluster", "nohost.invalid:1");
     fails("--data-dir", "node", "--port", "1");
     assertFalse(Files.exists(dir.resolve("a.wav")));
     assertFalse(Files.exists(dir.resolve("a.wav.part")));
