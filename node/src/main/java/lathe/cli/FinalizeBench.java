@@ -47,7 +47,7 @@ final class FinalizeBench implements Callable<Integer> {
   long samples;
 
   @Option(names = "--sample-bytes", paramLabel = "B", defaultValue = "16",
-      description = "Bytes per sample (default ${DEFAULT-VALUE}).")
+      description = "Bytes per sample, at most 16 MiB (default ${DEFAULT-VALUE}).")
   int sampleBytes;
 
   @Option(names = "--json", description = "Print the figures as JSON on stdout.")
@@ -61,6 +61,10 @@ final class FinalizeBench implements Callable<Integer> {
   public Integer call() {
     if (samples < 1 || sampleBytes < 1) {
       throw new UserError("--samples and --sample-bytes must be at least 1", OneLineErrors.USAGE);
+    }
+    if (sampleBytes > 16 << 20) {
+      throw new UserError("--sample-bytes " + sampleBytes + " is over 16 MiB, the largest sample a node takes "
+          + "(lathe.sink.max-sample-bytes)", OneLineErrors.USAGE);
     }
     Path work = BenchCommand.workDir(dataDir, "bench-finalize-");
     try (Progress progress = new Progress(false)) {

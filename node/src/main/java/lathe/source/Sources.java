@@ -230,7 +230,8 @@ public final class Sources {
       }
       return v;
     } catch (NumberFormatException e) {
-      throw new SourceException(what + " '" + s + "' is not a whole number");
+      throw new SourceException(what + " '" + s + (s.trim().matches("\\d+")
+          ? "' is too large (at most " + Integer.MAX_VALUE + ")" : "' is not a whole number"));
     }
   }
 

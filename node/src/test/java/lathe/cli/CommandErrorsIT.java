@@ -24,6 +24,7 @@ class CommandErrorsIT {
   void badSourcesAndPathsAreOneLineErrors() throws Exception {
     fails("unknown source kind 'bogus'", "record", "-o", "a.wav", "--source", "bogus:1", "--duration", "1s");
     fails("sample rate must be above 0", "record", "-o", "a.wav", "--source", "tone:0:2", "--duration", "1s");
+    fails("is too large (at most 2147483647)", "record", "-o", "a.wav", "--source", "tone:4000000000:2", "--duration", "1s");
     fails("does not exist", "record", "-o", "no/such/dir/a.wav", "--source", "tone:48000:2", "--duration", "1s");
     fails("cannot tell the container", "record", "-o", "a.xyz", "--source", "tone:48000:2", "--duration", "1s");
     fails("give --duration", "record", "-o", "a.wav", "--source", "tone:48000:2");
@@ -42,6 +43,7 @@ class CommandErrorsIT {
         "tone:48000:2", "--duration", "1s");
     fails("Unable to resolve host", "bench", "streams", "--count", "1", "--cluster", "nohost.invalid:1");
     fails("--data-dir", "node", "--port", "1");
+    fails("over 16 MiB", "bench", "finalize", "--samples", "10", "--sample-bytes", "500000000");
     assertFalse(Files.exists(dir.resolve("a.wav")));
     assertFalse(Files.exists(dir.resolve("a.wav.part")));
   }
