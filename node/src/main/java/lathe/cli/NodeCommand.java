@@ -51,6 +51,17 @@ final class NodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (var p : List.of(Map.entry("--port", port), Map.entry("--grpc-port", grpcPort),
+        Map.entry("--management-port", managementPort))) {
+      if (p.getValue() < 0 || p.getValue() > 65535) {
+        throw new UserError(p.getKey() + " must be 0 through 65535, not " + p.getValue(), OneLineErrors.USAGE);
+      }
+    }
+    if (port == 0 && seeds.isEmpty()) {
+      // the new cluster's seed is this node's own address: with port 0 nobody, this node included, can reach it
+      throw new UserError("a node that starts a cluster (no --seed) needs a fixed --port, which the other nodes' "
+          + "--seed names", OneLineErrors.USAGE);
+    }
     for (String s : seeds) {
       if (!s.matches("[^:]+:\\d{1,5}")) {
         throw new UserError("--seed wants HOST:PORT, not '" + s + "'", OneLineErrors.USAGE);

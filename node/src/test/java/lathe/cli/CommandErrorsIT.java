@@ -43,6 +43,9 @@ class CommandErrorsIT {
         "tone:48000:2", "--duration", "1s");
     fails("Unable to resolve host", "bench", "streams", "--count", "1", "--cluster", "nohost.invalid:1");
     fails("--data-dir", "node", "--port", "1");
+    fails("--grpc-port must be 0 through 65535, not 70000", "node", "--data-dir", "d", "--port", "25520",
+        "--grpc-port", "70000");
+    fails("needs a fixed --port", "node", "--data-dir", "d", "--port", "0", "--grpc-port", "0");
     fails("over 16 MiB", "bench", "finalize", "--samples", "10", "--sample-bytes", "500000000");
     assertFalse(Files.exists(dir.resolve("a.wav")));
     assertFalse(Files.exists(dir.resolve("a.wav.part")));
