@@ -48,9 +48,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * Owns a recording's files: {@code NAME.part} (the container) and {@code NAME.journal}. Runs on the I/O
  * dispatcher. Batches from the stream actors are written as they come; a {@link Sync} queued behind them makes
  * one group commit (checkpoint, fsync data, fsync journal) for every batch that arrived meanwhile, and only then
- * are the batches reported durable (once every stream has a batch waiting, the commit is made at once, without
- * the Sync: no other batch is waited for). With durability os the commit hands the journal records to the OS instead,
- * and every {@code lathe.sink.write-behind-bytes} an fdatasync of the container runs on another I/O thread
+ * are the batches reported durable (a recording of one stream commits each batch at once, without the Sync).
+ * With durability os the commit hands the journal records to the OS instead, and every
+ * {@code lathe.sink.write-behind-bytes} an fdatasync of the container runs on another I/O thread
  * (acknowledgements do not wait for it), so that dirty pages do not pile up over a long recording and
  * Finalize's fsync has little left to write.
  *
@@ -157,7 +157,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private JournalWriter journal;
   private SinkError failure;
   private boolean syncQueued;
-  /** The recording's streams: a commit with a batch of each need not wait for more. */
+  /** The recording's streams: with one, a batch is committed as it comes. */
   private int streams;
   private final long writeBehindBytes;
   private long bytesSinceWriteBehind;
@@ -350,9 +350,10 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       // would come after them). It leaves nothing pending, so no Sync is needed.
       return commit();
     }
-    if (pending.size() == streams) {
-      // Every stream has a batch here (each Append of a one-stream recording): no other is waited for, and the
-      // commit need not wait for a Sync behind the messages already queued.
+    if (streams == 1) {
+      // (A live mono stream's every sample.) With several streams the Sync lets the others' batches already in
+      // the mailbox join this commit; here the only other batch could be this stream's next, and committing
+      // this one now does not hold that one back.
       commit();
       maybeWriteBehind();
     } else if (!syncQueued) {
