@@ -86,12 +86,12 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
 
   @Override
   public Receive<Command> createReceive() {
-    return newReceiveBuilder()
+    return newReceiveBuilder() // tried in turn: the two messages per sample first
+        .onMessage(Tick.class, t -> onTick())
+        .onMessage(Event.class, this::onEvent)
         .onMessage(Start.class, this::onStart)
         .onMessage(Opened.class, this::onOpened)
         .onMessage(Go.class, this::onGo)
-        .onMessage(Tick.class, t -> onTick())
-        .onMessage(Event.class, this::onEvent)
         .onMessage(Stop.class, this::onStop)
         .onMessage(Finalized.class, this::onFinalized)
         .build();

@@ -194,13 +194,18 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
 
   @Override
   public Receive<Command> createReceive() {
+    // The builder tries each case in turn: a live stream's two messages per sample come first.
     return newReceiveBuilder()
+        .onMessage(Relayed.class, r -> {
+          event(r.event());
+          return this;
+        })
         .onMessage(External.class, m -> passivating, this::toNextIncarnation)
+        .onMessage(WriteSample.class, this::onWriteSample)
+        .onMessage(WriteSamples.class, this::onWriteSamples)
         .onMessage(Create.class, this::onCreate)
         .onMessage(AddStream.class, this::onAddStream)
         .onMessage(BeginWriting.class, this::onBeginWriting)
-        .onMessage(WriteSample.class, this::onWriteSample)
-        .onMessage(WriteSamples.class, this::onWriteSamples)
         .onMessage(RefuseSample.class, this::onRefuseSample)
         .onMessage(SendStreamTick.class, this::onSendStreamTick)
         .onMessage(PlaceMarker.class, this::onPlaceMarker)
@@ -212,10 +217,6 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
         .onMessage(Attach.class, this::onAttach)
         .onMessage(Stop.class, this::onStop)
         .onMessage(StopNow.class, s -> Behaviors.stopped())
-        .onMessage(Relayed.class, r -> {
-          event(r.event());
-          return this;
-        })
         .onMessage(WriterReport.class, this::onWriterReport)
         .onMessage(Answers.class, this::onAnswers)
         .onMessage(CommitDone.class, this::onCommitDone)

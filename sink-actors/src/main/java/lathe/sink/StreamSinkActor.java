@@ -134,8 +134,10 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
 
   @Override
   public Receive<Command> createReceive() {
+    // The builder tries each case in turn: a live stream's two messages per sample come first.
     return newReceiveBuilder()
         .onMessage(Write.class, this::onWrite)
+        .onMessage(BatchDurable.class, this::onBatchDurable)
         .onMessage(WriteAll.class, this::onWriteAll)
         .onMessage(TooLarge.class, t -> {
           take(t.sample(), t.bytes());
@@ -147,7 +149,6 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
         .onMessage(Flush.class, this::onFlush)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(EndOfSegment.class, this::onEndOfSegment)
-        .onMessage(BatchDurable.class, this::onBatchDurable)
         .onMessage(BatchFailed.class, this::onBatchFailed)
         .build();
   }

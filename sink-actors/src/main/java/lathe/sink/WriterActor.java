@@ -274,8 +274,10 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   @Override
   public Receive<Command> createReceive() {
+    // The builder tries each case in turn: a live stream's two messages per sample come first.
     return newReceiveBuilder()
         .onMessage(Append.class, this::onAppend)
+        .onMessage(Logged.class, this::onLogged)
         .onMessage(Sync.class, x -> {
           syncQueued = false;
           commit();
@@ -283,7 +285,6 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
           return this;
         })
         .onMessage(WrittenBehind.class, this::onWrittenBehind)
-        .onMessage(Logged.class, this::onLogged)
         .onMessage(Checkpointed.class, this::onCheckpointed)
         .onMessage(CheckpointTick.class, x -> onCheckpointTick())
         .onMessage(Commit.class, this::onCommit)
