@@ -40,7 +40,8 @@ final class EmbeddedTarget implements StreamsTarget {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   private EntityRef<RecordingActor.Command> ref(String name) {
-    return refs.computeIfAbsent(name,
+    EntityRef<RecordingActor.Command> r = refs.get(name); // every sample: no capturing lambda on the way
+    return r != null ? r : refs.computeIfAbsent(name,
         n -> ClusterSharding.get(system).entityRefFor(RecordingActor.TYPE_KEY, path(n)));
   }
 

@@ -7,17 +7,16 @@ import lathe.protocol.Sample;
 import lathe.protocol.SinkEvent;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractMatchingBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * One live producer of `lathe bench streams`: opens its recording, sends one sample per {@link Tick} of the
  * {@link Pacer} (fixed rate, so a late tick is caught up as a live source would), and records each sample's time
  * from send to the Ack that covers it. On Stop it stops sending, waits for the last ack and finalizes.
  */
-final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
+final class LiveProducer extends AbstractMatchingBehavior<LiveProducer.Command> {
 
   sealed interface Command {}
 
@@ -84,17 +83,25 @@ final class LiveProducer extends AbstractBehavior<LiveProducer.Command> {
     this.owner = ctx.messageAdapter(SinkEvent.class, Event::new);
   }
 
+  /** In turn, the two messages per sample first. */
   @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder() // tried in turn: the two messages per sample first
-        .onMessage(Tick.class, t -> onTick())
-        .onMessage(Event.class, this::onEvent)
-        .onMessage(Start.class, this::onStart)
-        .onMessage(Opened.class, this::onOpened)
-        .onMessage(Go.class, this::onGo)
-        .onMessage(Stop.class, this::onStop)
-        .onMessage(Finalized.class, this::onFinalized)
-        .build();
+  public Behavior<Command> onMessage(Command msg) {
+    if (msg instanceof Tick) {
+      return onTick();
+    } else if (msg instanceof Event e) {
+      return onEvent(e);
+    } else if (msg instanceof Start s) {
+      return onStart(s);
+    } else if (msg instanceof Opened o) {
+      return onOpened(o);
+    } else if (msg instanceof Go g) {
+      return onGo(g);
+    } else if (msg instanceof Stop s) {
+      return onStop(s);
+    } else if (msg instanceof Finalized f) {
+      return onFinalized(f);
+    }
+    return Behaviors.unhandled();
   }
 
   private Behavior<Command> onStart(Start s) {

@@ -28,10 +28,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.Signal;
+import org.apache.pekko.actor.typed.javadsl.AbstractMatchingBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -44,7 +44,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * the I/O dispatcher. Finalize fans an end-of-segment marker out to every stream, gathers their answers
  * ({@link Gather}), and only then has the writer commit the headers and rename the file.
  */
-public final class RecordingActor extends AbstractBehavior<RecordingActor.Command> {
+public final class RecordingActor extends AbstractMatchingBehavior<RecordingActor.Command> {
 
   public sealed interface Command {}
 
@@ -111,7 +111,12 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
 
   private record StopNow() implements Command, LocalMessage {}
 
-  private record Relayed(SinkEvent event) implements Command, LocalMessage {}
+  /**
+   * An event of one of this recording's streams, for the owner. Streams report through the recording, so that
+   * Attach moves every event to a new owner at once; they send this themselves (a message adapter per event cost
+   * more than the relay).
+   */
+  record Relayed(SinkEvent event) implements Command, LocalMessage {}
 
   private record WriterReport(WriterActor.Report report) implements Command, LocalMessage {}
 
@@ -176,7 +181,6 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
   private FinalizeResult finalizeResult;
   private final ActorRef<WriterActor.Report> reportAdapter;
   private final ActorRef<Gather.Gathered> answersAdapter;
-  private final ActorRef<SinkEvent> relay;
   private int queries;
   private boolean stopWhenDone;
 
@@ -188,40 +192,61 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     this.shard = shard;
     this.reportAdapter = ctx.messageAdapter(WriterActor.Report.class, WriterReport::new);
     this.answersAdapter = ctx.messageAdapter(Gather.Gathered.class, Answers::new);
-    // Streams report through the recording, so that Attach can move every event to a new owner at once.
-    this.relay = ctx.messageAdapter(SinkEvent.class, Relayed::new);
+  }
+
+  /** In turn, a live stream's two messages per sample first (see {@link StreamSinkActor#onMessage}). */
+  @Override
+  public Behavior<Command> onMessage(Command msg) {
+    if (msg instanceof Relayed r) {
+      event(r.event());
+      return this;
+    } else if (passivating && msg instanceof External m) {
+      return toNextIncarnation(m);
+    } else if (msg instanceof WriteSample w) {
+      return onWriteSample(w);
+    } else if (msg instanceof WriteSamples w) {
+      return onWriteSamples(w);
+    } else if (msg instanceof Create c) {
+      return onCreate(c);
+    } else if (msg instanceof AddStream a) {
+      return onAddStream(a);
+    } else if (msg instanceof BeginWriting b) {
+      return onBeginWriting(b);
+    } else if (msg instanceof RefuseSample r) {
+      return onRefuseSample(r);
+    } else if (msg instanceof SendStreamTick t) {
+      return onSendStreamTick(t);
+    } else if (msg instanceof PlaceMarker m) {
+      return onPlaceMarker(m);
+    } else if (msg instanceof NotifyEndOfSegment n) {
+      return onNotifyEndOfSegment(n);
+    } else if (msg instanceof Flush f) {
+      return onFlush(f);
+    } else if (msg instanceof Finalize f) {
+      return onFinalize(f);
+    } else if (msg instanceof GetStatistics g) {
+      return onGetStatistics(g);
+    } else if (msg instanceof Abort a) {
+      return onAbort(a);
+    } else if (msg instanceof Attach a) {
+      return onAttach(a);
+    } else if (msg instanceof Stop st) {
+      return onStop(st);
+    } else if (msg instanceof StopNow) {
+      return Behaviors.stopped();
+    } else if (msg instanceof WriterReport r) {
+      return onWriterReport(r);
+    } else if (msg instanceof Answers a) {
+      return onAnswers(a);
+    } else if (msg instanceof CommitDone c) {
+      return onCommitDone(c);
+    }
+    return Behaviors.unhandled();
   }
 
   @Override
-  public Receive<Command> createReceive() {
-    // The builder tries each case in turn: a live stream's two messages per sample come first.
-    return newReceiveBuilder()
-        .onMessage(Relayed.class, r -> {
-          event(r.event());
-          return this;
-        })
-        .onMessage(External.class, m -> passivating, this::toNextIncarnation)
-        .onMessage(WriteSample.class, this::onWriteSample)
-        .onMessage(WriteSamples.class, this::onWriteSamples)
-        .onMessage(Create.class, this::onCreate)
-        .onMessage(AddStream.class, this::onAddStream)
-        .onMessage(BeginWriting.class, this::onBeginWriting)
-        .onMessage(RefuseSample.class, this::onRefuseSample)
-        .onMessage(SendStreamTick.class, this::onSendStreamTick)
-        .onMessage(PlaceMarker.class, this::onPlaceMarker)
-        .onMessage(NotifyEndOfSegment.class, this::onNotifyEndOfSegment)
-        .onMessage(Flush.class, this::onFlush)
-        .onMessage(Finalize.class, this::onFinalize)
-        .onMessage(GetStatistics.class, this::onGetStatistics)
-        .onMessage(Abort.class, this::onAbort)
-        .onMessage(Attach.class, this::onAttach)
-        .onMessage(Stop.class, this::onStop)
-        .onMessage(StopNow.class, s -> Behaviors.stopped())
-        .onMessage(WriterReport.class, this::onWriterReport)
-        .onMessage(Answers.class, this::onAnswers)
-        .onMessage(CommitDone.class, this::onCommitDone)
-        .onSignal(PostStop.class, s -> this)
-        .build();
+  public Behavior<Command> onSignal(Signal signal) {
+    return signal instanceof PostStop ? this : Behaviors.unhandled();
   }
 
   // ---- configuring ------------------------------------------------------------------------------------------
@@ -361,7 +386,7 @@ public final class RecordingActor extends AbstractBehavior<RecordingActor.Comman
     if (r.report() instanceof WriterActor.Opened) {
       for (int i = 0; i < mediaTypes.size(); i++) {
         streams.put(i, getContext().spawn(
-            StreamSinkActor.create(i, mediaTypes.get(i), relay, writer, settings), "stream-" + i));
+            StreamSinkActor.create(i, mediaTypes.get(i), getContext().getSelf(), writer, settings), "stream-" + i));
       }
       state = State.WRITING;
       observe(0);

@@ -16,10 +16,9 @@ import lathe.protocol.StreamStatistics;
 import lathe.protocol.StreamSummary;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractMatchingBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * One stream of a recording (IMFStreamSink). Checks each sample (sequence, decoding time, size), stages it, and
@@ -27,7 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * acknowledges the owner and fires the markers placed behind it. Memory is the staged queue and those two batches
  * only: nothing grows with the recording's length.
  */
-public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Command> {
+public final class StreamSinkActor extends AbstractMatchingBehavior<StreamSinkActor.Command> {
 
   public sealed interface Command extends LocalMessage {}
 
@@ -88,14 +87,15 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
 
   public record Stats(int stream, StreamStatistics statistics) implements Answer {}
 
-  public static Behavior<Command> create(int index, MediaType mediaType, ActorRef<SinkEvent> owner,
-      ActorRef<WriterActor.Command> writer, SinkSettings settings) {
-    return Behaviors.setup(ctx -> new StreamSinkActor(ctx, index, mediaType, owner, writer, settings));
+  /** recording: the stream's events go to the owner through it ({@link RecordingActor.Relayed}). */
+  public static Behavior<Command> create(int index, MediaType mediaType,
+      ActorRef<RecordingActor.Command> recording, ActorRef<WriterActor.Command> writer, SinkSettings settings) {
+    return Behaviors.setup(ctx -> new StreamSinkActor(ctx, index, mediaType, recording, writer, settings));
   }
 
   private final int index;
   private final MediaType mediaType;
-  private final ActorRef<SinkEvent> owner;
+  private final ActorRef<RecordingActor.Command> recording;
   private final ActorRef<WriterActor.Command> writer;
   private final SinkSettings settings;
   private final long startNanos = System.nanoTime();
@@ -122,35 +122,47 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
   private long lastDts = Long.MIN_VALUE;
   private long durationSum;
 
-  private StreamSinkActor(ActorContext<Command> ctx, int index, MediaType mediaType, ActorRef<SinkEvent> owner,
-      ActorRef<WriterActor.Command> writer, SinkSettings settings) {
+  private StreamSinkActor(ActorContext<Command> ctx, int index, MediaType mediaType,
+      ActorRef<RecordingActor.Command> recording, ActorRef<WriterActor.Command> writer, SinkSettings settings) {
     super(ctx);
     this.index = index;
     this.mediaType = mediaType;
-    this.owner = owner;
+    this.recording = recording;
     this.writer = writer;
     this.settings = settings;
   }
 
+  /**
+   * In turn, a live stream's two messages per sample first: plain type tests and direct calls, cheaper than a
+   * receive builder's list of cases and its calls through a function object for every message.
+   */
   @Override
-  public Receive<Command> createReceive() {
-    // The builder tries each case in turn: a live stream's two messages per sample come first.
-    return newReceiveBuilder()
-        .onMessage(Write.class, this::onWrite)
-        .onMessage(BatchDurable.class, this::onBatchDurable)
-        .onMessage(WriteAll.class, this::onWriteAll)
-        .onMessage(TooLarge.class, t -> {
-          take(t.sample(), t.bytes());
-          return this;
-        })
-        .onMessage(Tick.class, this::onTick)
-        .onMessage(Marker.class, this::onMarker)
-        .onMessage(EndStream.class, this::onEndStream)
-        .onMessage(Flush.class, this::onFlush)
-        .onMessage(GetStats.class, this::onGetStats)
-        .onMessage(EndOfSegment.class, this::onEndOfSegment)
-        .onMessage(BatchFailed.class, this::onBatchFailed)
-        .build();
+  public Behavior<Command> onMessage(Command msg) {
+    if (msg instanceof Write w) {
+      return onWrite(w);
+    } else if (msg instanceof BatchDurable d) {
+      return onBatchDurable(d);
+    } else if (msg instanceof WriteAll w) {
+      return onWriteAll(w);
+    } else if (msg instanceof TooLarge t) {
+      take(t.sample(), t.bytes());
+      return this;
+    } else if (msg instanceof Tick t) {
+      return onTick(t);
+    } else if (msg instanceof Marker m) {
+      return onMarker(m);
+    } else if (msg instanceof EndStream e) {
+      return onEndStream(e);
+    } else if (msg instanceof Flush f) {
+      return onFlush(f);
+    } else if (msg instanceof GetStats g) {
+      return onGetStats(g);
+    } else if (msg instanceof EndOfSegment e) {
+      return onEndOfSegment(e);
+    } else if (msg instanceof BatchFailed f) {
+      return onBatchFailed(f);
+    }
+    return Behaviors.unhandled();
   }
 
   private Behavior<Command> onWrite(Write w) {
@@ -402,8 +414,8 @@ public final class StreamSinkActor extends AbstractBehavior<StreamSinkActor.Comm
   }
 
   private void event(SinkEvent e) {
-    if (owner != null) {
-      owner.tell(e);
+    if (recording != null) {
+      recording.tell(new RecordingActor.Relayed(e));
     }
   }
 }

@@ -38,10 +38,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.Signal;
+import org.apache.pekko.actor.typed.javadsl.AbstractMatchingBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
@@ -66,7 +66,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * rather than through the log, so that acknowledgements keep the order of the writes. Finalize fsyncs the files
  * and lets the log forget the recording.
  */
-public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
+public final class WriterActor extends AbstractMatchingBehavior<WriterActor.Command> {
 
   public sealed interface Command extends LocalMessage {}
 
@@ -177,6 +177,10 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    */
   static final int WRITE_BACK_BYTES = 64 * 1024;
   private UUID logId;
+  /** The target's path as the log's entries carry it (computed once, not at every commit). */
+  private byte[] logPath;
+  /** The CheckpointTick timer is running (a field: the timer scheduler's lookup showed in profiles). */
+  private boolean checkpointTimerSet;
   private CapturingChannel capture;
   /** Collects this group commit's writes to both files. */
   private CommitLog.Entry entry;
@@ -225,6 +229,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       FileChannel forWriter = channel;
       if (log != null) {
         logId = UUID.randomUUID();
+        logPath = CommitLog.pathBytes(target);
         header = header.toBuilder()
             .setCommitLogId(ByteString.copyFrom(ByteBuffer.allocate(16)
                 .putLong(logId.getMostSignificantBits()).putLong(logId.getLeastSignificantBits()).flip()))
@@ -272,28 +277,38 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
   }
 
+  /** In turn, a live stream's two messages per sample first (see {@link StreamSinkActor#onMessage}). */
   @Override
-  public Receive<Command> createReceive() {
-    // The builder tries each case in turn: a live stream's two messages per sample come first.
-    return newReceiveBuilder()
-        .onMessage(Append.class, this::onAppend)
-        .onMessage(Logged.class, this::onLogged)
-        .onMessage(Sync.class, x -> {
-          syncQueued = false;
-          commit();
-          maybeWriteBehind();
-          return this;
-        })
-        .onMessage(WrittenBehind.class, this::onWrittenBehind)
-        .onMessage(Checkpointed.class, this::onCheckpointed)
-        .onMessage(CheckpointTick.class, x -> onCheckpointTick())
-        .onMessage(Commit.class, this::onCommit)
-        .onSignal(PostStop.class, s -> {
-          releaseOnStop();
-          closeQuietly();
-          return this;
-        })
-        .build();
+  public Behavior<Command> onMessage(Command msg) {
+    if (msg instanceof Append a) {
+      return onAppend(a);
+    } else if (msg instanceof Logged l) {
+      return onLogged(l);
+    } else if (msg instanceof Sync) {
+      syncQueued = false;
+      commit();
+      maybeWriteBehind();
+      return this;
+    } else if (msg instanceof WrittenBehind w) {
+      return onWrittenBehind(w);
+    } else if (msg instanceof Checkpointed c) {
+      return onCheckpointed(c);
+    } else if (msg instanceof CheckpointTick) {
+      return onCheckpointTick();
+    } else if (msg instanceof Commit c) {
+      return onCommit(c);
+    }
+    return Behaviors.unhandled();
+  }
+
+  @Override
+  public Behavior<Command> onSignal(Signal signal) {
+    if (signal instanceof PostStop) {
+      releaseOnStop();
+      closeQuietly();
+      return this;
+    }
+    return Behaviors.unhandled();
   }
 
   private Behavior<Command> onAppend(Append a) {
@@ -306,7 +321,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     long lastSeq = done.lastSeq();
     int samples = done.samples();
     long bytes = done.bytes();
-    List<byte[]> markers = new ArrayList<>(done.markers());
+    List<byte[]> markers = done.markers(); // copied when a marker comes (rare): not at every Append
     try {
       for (Item item : a.items()) {
         if (item instanceof SampleItem si) {
@@ -333,6 +348,7 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
           bytesSinceWriteBehind += rec.size();
         } else if (item instanceof MarkerItem m) {
           journal.appendMarker(a.stream(), m.context());
+          markers = new ArrayList<>(markers);
           markers.add(m.context());
         } else if (item instanceof TickItem t) {
           journal.appendTick(a.stream(), t.time());
@@ -446,12 +462,11 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     inLog.add(new InLog(n, new ArrayList<>(pending.entrySet())));
     pending.clear();
     startEntry();
-    getContext().pipeToSelf(log.log().append(logId, n, target, e), (ok, error) -> new Logged(n, error));
-    if (!timers.isTimerActive(CheckpointTick.INSTANCE)) {
+    getContext().pipeToSelf(log.log().append(logId, n, logPath, e), (ok, error) -> new Logged(n, error));
+    if (!checkpointTimerSet) {
       // Spread over half to one and a half intervals: recordings started together do not fsync together.
       long ms = log.checkpointInterval().toMillis();
-      timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE,
-          Duration.ofMillis(ms / 2 + ThreadLocalRandom.current().nextLong(ms + 1)));
+      startCheckpointTimer(Duration.ofMillis(ms / 2 + ThreadLocalRandom.current().nextLong(ms + 1)));
     }
   }
 
@@ -499,9 +514,15 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     return this;
   }
 
+  private void startCheckpointTimer(Duration after) {
+    timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE, after);
+    checkpointTimerSet = true;
+  }
+
   private Behavior<Command> onCheckpointTick() {
+    checkpointTimerSet = false;
     if (!checkpoints.isEmpty()) {
-      timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE, log.checkpointInterval());
+      startCheckpointTimer(log.checkpointInterval());
     } else {
       maybeCheckpoint(true);
     }
@@ -575,8 +596,8 @@ public final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     if (commitWaiting != null && checkpoints.isEmpty()) {
       return onCommit(commitWaiting);
     }
-    if (entriesLogged > checkpointedThrough && !timers.isTimerActive(CheckpointTick.INSTANCE)) {
-      timers.startSingleTimer(CheckpointTick.INSTANCE, CheckpointTick.INSTANCE, log.checkpointInterval());
+    if (entriesLogged > checkpointedThrough && !checkpointTimerSet) {
+      startCheckpointTimer(log.checkpointInterval());
     }
     return this;
   }

@@ -73,7 +73,7 @@ public final class CapturingChannel extends FileChannel {
    * another at once.
    */
   static final int RUN_BUFFERS = 3;
-  /** The largest block O_DIRECT may have to be aligned to here ({@link lathe.sink.io.DurableFiles#directIoBlock}'s bound). */
+  /** The largest block O_DIRECT may need aligning to ({@link lathe.sink.io.DurableFiles#directIoBlock}'s bound). */
   private static final int MAX_BLOCK = 64 * 1024;
   /** The same file opened with O_DIRECT, or null. */
   private FileChannel directFile;

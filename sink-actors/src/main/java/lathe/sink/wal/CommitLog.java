@@ -317,6 +317,16 @@ public final class CommitLog implements AutoCloseable {
    * must then fail: its acknowledgement cannot be given). n numbers the recording's entries from 1 upwards.
    */
   public CompletableFuture<Void> append(UUID id, long n, Path target, Entry entry) {
+    return append(id, n, pathBytes(target), entry);
+  }
+
+  /** The form of a recording's path that its entries carry: absolute, as the replay may run from elsewhere. */
+  public static byte[] pathBytes(Path target) {
+    return target.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** As {@link #append(UUID, long, Path, Entry)}, with the path as {@link #pathBytes} gave it (not copied). */
+  public CompletableFuture<Void> append(UUID id, long n, byte[] path, Entry entry) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (entry.overflowed() || entry.unread) {
       done.completeExceptionally(new IllegalArgumentException(
@@ -328,8 +338,6 @@ public final class CommitLog implements AutoCloseable {
       done.completeExceptionally(f != null ? f : new IOException("the commit log " + dir + " is closed"));
       return done;
     }
-    // absolute: the replay may run in another process, from another folder
-    byte[] path = target.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
     queue.add(new Append(id, n, path, entry, done));
     return done;
   }
