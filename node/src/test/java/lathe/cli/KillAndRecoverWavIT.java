@@ -56,6 +56,7 @@ class KillAndRecoverWavIT {
     }
     LatheProcess.Result again = lathe(dir, "recover", dir.resolve("k.wav").toString());
     again.assertOneLineError(); // nothing left to recover; the finalized file is not touched
+    assertTrue(again.err().contains("nothing to recover"), again.err());
   }
 
   @Test

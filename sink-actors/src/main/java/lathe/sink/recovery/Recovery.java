@@ -57,8 +57,9 @@ public final class Recovery {
     Path part = DurableFiles.partOf(target);
     Path journalPath = DurableFiles.journalOf(target);
     if (!Files.exists(part)) {
-      String why = Files.exists(target) ? target + " is already finalized; nothing to recover"
-          : "no " + part.getFileName() + " next to " + given;
+      // (target may be any file: lathe cannot tell a finalized recording from another file of that name)
+      String why = Files.exists(target) ? "nothing to recover for " + target + ": there is no " + part.getFileName()
+          + " (a finalized recording needs none)" : "no " + part.getFileName() + " next to " + given;
       return new Result(part, target, null, 0, 0, 0, false, why);
     }
     if (!Files.exists(journalPath)) {
