@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +37,7 @@ class KillAndRecoverBigSamplesIT {
       Path events = run.resolve("ev.jsonl");
       Process p = LatheProcess.start(run, "record", "-o", "k.mp4", "--source", "file:../in.mp4", "--realtime",
           "--events", events.toString(), "--data-dir", "data");
-      long[] acked = killAfter(p, run, events, killAt, 2);
+      long[] acked = LatheProcess.killAfterAck(p, run, events, killAt, 2);
       assertTrue(acked[0] >= killAt, "video acks seen: " + acked[0]);
 
       Path part = run.resolve("k.mp4.part");
@@ -63,7 +62,7 @@ class KillAndRecoverBigSamplesIT {
     Path events = dir.resolve("ev.jsonl");
     Process p = LatheProcess.start(dir, "record", "-o", "k.wav", "--source", "tone:192000:8:997", "--packet",
         "500ms", "--duration", "60s", "--realtime", "--events", events.toString(), "--data-dir", "data");
-    long acked = killAfter(p, dir, events, 4, 1)[0];
+    long acked = LatheProcess.killAfterAck(p, dir, events, 4, 1)[0];
 
     LatheProcess.Result r = lathe(dir, "recover", dir.resolve("k.wav.part").toString(), "--json");
     assertEquals(0, r.exit(), r.err());
@@ -78,21 +77,5 @@ class KillAndRecoverBigSamplesIT {
       assertEquals(expected, pcm[8 * n], "channel 1, frame " + n);
       assertEquals(expected, pcm[8 * n + 7], "channel 8, frame " + n);
     }
-  }
-
-  /** Kills the recording with -9 once stream 0 has acked seq {@code atLeast}; the acks seen for each stream. */
-  private static long[] killAfter(Process p, Path dir, Path events, int atLeast, int streams) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (LatheProcess.lastAck(events, 0) < atLeast && System.nanoTime() < deadline && p.isAlive()) {
-      TimeUnit.MILLISECONDS.sleep(20);
-    }
-    assertTrue(p.isAlive(), "recording still running: " + Files.readString(dir.resolve("lathe.err")));
-    new ProcessBuilder("kill", "-9", Long.toString(p.pid())).start().waitFor();
-    assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-    long[] acked = new long[streams];
-    for (int s = 0; s < streams; s++) {
-      acked[s] = LatheProcess.lastAck(events, s); // everything acknowledged before the kill
-    }
-    return acked;
   }
 }

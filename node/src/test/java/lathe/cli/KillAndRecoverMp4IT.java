@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,14 +29,7 @@ class KillAndRecoverMp4IT {
     Path events = dir.resolve("ev.jsonl");
     Process p = LatheProcess.start(dir, "record", "-o", "k.mp4", "--source", "file:in.mp4", "--realtime",
         "--events", events.toString(), "--data-dir", "data");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (LatheProcess.lastAck(events, 0) < 100 && System.nanoTime() < deadline && p.isAlive()) { // 4 s of video
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    assertTrue(p.isAlive(), "recording still running: " + Files.readString(dir.resolve("lathe.err")));
-    new ProcessBuilder("kill", "-9", Long.toString(p.pid())).start().waitFor();
-    p.waitFor(10, TimeUnit.SECONDS);
-    long[] acked = {LatheProcess.lastAck(events, 0), LatheProcess.lastAck(events, 1)};
+    long[] acked = LatheProcess.killAfterAck(p, dir, events, 100, 2); // 4 s of video
     assertTrue(acked[0] >= 100 && acked[1] >= 0, "acks seen: video " + acked[0] + ", audio " + acked[1]);
 
     Path part = dir.resolve("k.mp4.part");

@@ -23,16 +23,7 @@ class KillAndRecoverWavIT {
     Path events = dir.resolve("ev.jsonl");
     Process p = LatheProcess.start(dir, "record", "-o", "k.wav", "--source", "tone:48000:2:997",
         "--duration", "120s", "--realtime", "--events", events.toString(), "--data-dir", "data");
-    long lastAck = -1;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (lastAck < 100 && System.nanoTime() < deadline && p.isAlive()) { // 100 acks = 2 s of audio
-      TimeUnit.MILLISECONDS.sleep(100);
-      lastAck = LatheProcess.lastAck(events, 0);
-    }
-    assertTrue(p.isAlive(), "recording still running: " + Files.readString(dir.resolve("lathe.err")));
-    new ProcessBuilder("kill", "-9", Long.toString(p.pid())).start().waitFor();
-    p.waitFor(10, TimeUnit.SECONDS);
-    lastAck = LatheProcess.lastAck(events, 0); // everything acknowledged before the kill
+    long lastAck = LatheProcess.killAfterAck(p, dir, events, 100, 1)[0]; // 100 acks = 2 s of audio
     assertTrue(lastAck >= 100, "acks seen: " + lastAck);
 
     Path part = dir.resolve("k.wav.part");

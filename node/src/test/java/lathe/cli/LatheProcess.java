@@ -98,6 +98,27 @@ final class LatheProcess {
     return byStream;
   }
 
+  /**
+   * Kills a running `lathe record` (started in dir with `--events events`) with -9 once stream 0 has acked seq
+   * {@code atLeast} (at most 90 s); returns each stream's last ack seen after the kill: every sample up to it was
+   * acknowledged before the process died.
+   */
+  static long[] killAfterAck(Process p, Path dir, Path events, long atLeast, int streams)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (lastAck(events, 0) < atLeast && System.nanoTime() < deadline && p.isAlive()) {
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+    assertTrue(p.isAlive(), "recording still running: " + Files.readString(dir.resolve("lathe.err")));
+    new ProcessBuilder("kill", "-9", Long.toString(p.pid())).start().waitFor();
+    assertTrue(p.waitFor(10, TimeUnit.SECONDS), "killed with -9");
+    long[] acked = new long[streams];
+    for (int s = 0; s < streams; s++) {
+      acked[s] = lastAck(events, s);
+    }
+    return acked;
+  }
+
   /** The highest acknowledged seq of a stream in a `--events` file, -1 before the first ack. */
   static long lastAck(Path events, int stream) throws IOException {
     if (!Files.exists(events)) {

@@ -461,7 +461,7 @@ public final class CapturingChannel extends FileChannel {
     enqueue(new Run(full, at), at + whole);
   }
 
-  private void enqueue(Task t, long end) throws IOException {
+  private void enqueue(Task t, long end) {
     boolean start;
     synchronized (runs) {
       queued.add(t);
@@ -491,7 +491,8 @@ public final class CapturingChannel extends FileChannel {
     return CommitLog.allocate(RUN_BYTES, block);
   }
 
-  private void startDrain() throws IOException {
+  /** On the big-write dispatcher; shutting down, on this thread. */
+  private void startDrain() {
     try {
       directWriter.execute(this::drain);
     } catch (RejectedExecutionException e) { // shutting down: this thread writes them
@@ -545,11 +546,7 @@ public final class CapturingChannel extends FileChannel {
         runs.notifyAll();
       }
     }
-    try {
-      directWriter.execute(this::drain);
-    } catch (RejectedExecutionException e) {
-      drain();
-    }
+    startDrain(); // behind the other recordings' runs
   }
 
   /** One run's whole blocks; if the file system refuses O_DIRECT, through the page cache. */
